@@ -1,0 +1,16 @@
+// Normalisation and softmax.
+#pragma once
+#include "engine/tensor.h"
+
+namespace s2dm {
+
+// GroupNorm over x [N,C,*] with `groups` groups; gamma/beta [C] optional (affine when given).
+Tensor group_norm(const Tensor& x, int groups, const Tensor& gamma, const Tensor& beta,
+                  double eps = 1e-6);
+// silu(group_norm(x)) in one pass (the UNet's norm + swish).
+Tensor group_norm_silu(const Tensor& x, int groups, const Tensor& gamma, const Tensor& beta,
+                       double eps = 1e-6);
+// Softmax over dim (default last).
+Tensor softmax(const Tensor& x, int64_t dim = -1);
+
+}  // namespace s2dm

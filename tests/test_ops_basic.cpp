@@ -1,0 +1,137 @@
+// Elementwise, reduction, matmul/linear and dropout ops: values and float64 gradient checks.
+#include <catch2/catch.hpp>
+
+#include "engine/error.h"
+#include "engine/ops.h"
+#include "tests/gradcheck.h"
+
+using namespace s2dm;
+using test::check_gradients;
+using test::randn64;
+
+TEST_CASE("broadcasting binary ops: values", "[ops][elementwise]") {
+  Tensor a = Tensor::from_vector(std::vector<double>{1, 2, 3, 4, 5, 6}, {2, 3});
+  Tensor b = Tensor::from_vector(std::vector<double>{10, 20, 30}, {3});
+  CHECK(add(a, b).to_vector() == std::vector<double>{11, 22, 33, 14, 25, 36});
+  Tensor c = Tensor::from_vector(std::vector<double>{2, 4}, {2, 1});
+  CHECK(div(a, c).to_vector() == std::vector<double>{0.5, 1, 1.5, 1, 1.25, 1.5});
+  CHECK(sub(b, a).shape() == Shape{2, 3});
+  CHECK_THROWS_WITH(add(a, Tensor::zeros({4}, DType::F64)), Catch::Contains("do not broadcast"));
+  CHECK_THROWS_WITH(add(a, Tensor::zeros({3})), Catch::Contains("differ in dtype"));
+}
+
+TEST_CASE("binary ops: gradient check with broadcasting and odd sizes", "[ops][elementwise][grad]") {
+  const std::vector<std::pair<Shape, Shape>> cases = {
+      {{3, 5}, {3, 5}}, {{2, 3, 5}, {5}}, {{4, 1, 3}, {1, 7, 1}}, {{7}, {1}}, {{2, 3, 1, 1}, {3, 5, 5}}};
+  int seed = 1;
+  for (const auto& [sa, sb] : cases) {
+    Tensor a = randn64(sa, seed++);
+    Tensor b = randn64(sb, seed++, 0.5, 2.0);  // away from 0 for div
+    check_gradients("add", [](const auto& in) { return add(in[0], in[1]); }, {a, b});
+    check_gradients("sub", [](const auto& in) { return sub(in[0], in[1]); }, {a, b});
+    check_gradients("mul", [](const auto& in) { return mul(in[0], in[1]); }, {a, b});
+    check_gradients("div", [](const auto& in) { return div(in[0], in[1]); }, {a, b});
+  }
+}
+
+TEST_CASE("scalar and unary ops: values and gradient checks", "[ops][elementwise][grad]") {
+  Tensor x = Tensor::from_vector(std::vector<double>{-1, 0, 2}, {3});
+  CHECK(silu(x).to_vector()[0] == Approx(-1.0 / (1.0 + std::exp(1.0))));
+  CHECK(sigmoid(x).to_vector()[1] == 0.5);
+  CHECK(rsub_scalar(x, 1).to_vector() == std::vector<double>{2, 1, -1});
+  for (const Shape& s : {Shape{7}, Shape{2, 3, 5}}) {
+    Tensor a = randn64(s, 11);
+    Tensor pos = randn64(s, 12, 0.3, 2.0);  // positive for log/sqrt/pow/rdiv
+    check_gradients("neg", [](const auto& in) { return neg(in[0]); }, {a});
+    check_gradients("exp", [](const auto& in) { return exp(in[0]); }, {a});
+    check_gradients("log", [](const auto& in) { return log(in[0]); }, {pos});
+    check_gradients("sqrt", [](const auto& in) { return sqrt(in[0]); }, {pos});
+    check_gradients("square", [](const auto& in) { return square(in[0]); }, {a});
+    check_gradients("sigmoid", [](const auto& in) { return sigmoid(in[0]); }, {a});
+    check_gradients("silu", [](const auto& in) { return silu(in[0]); }, {a});
+    check_gradients("add_scalar", [](const auto& in) { return add_scalar(in[0], 1.5); }, {a});
+    check_gradients("mul_scalar", [](const auto& in) { return mul_scalar(in[0], -3.0); }, {a});
+    check_gradients("pow_scalar", [](const auto& in) { return pow_scalar(in[0], 2.5); }, {pos});
+    check_gradients("rsub_scalar", [](const auto& in) { return rsub_scalar(in[0], 2.0); }, {a});
+    check_gradients("rdiv_scalar", [](const auto& in) { return rdiv_scalar(in[0], 3.0); }, {pos});
+  }
+}
+
+TEST_CASE("sum and mean: values and gradient checks", "[ops][reduce][grad]") {
+  Tensor a = Tensor::from_vector(std::vector<double>{1, 2, 3, 4, 5, 6}, {2, 3});
+  CHECK(sum(a).item() == 21);
+  CHECK(sum(a).dim() == 0);
+  CHECK(sum(a, {0}).to_vector() == std::vector<double>{5, 7, 9});
+  CHECK(sum(a, {1}, true).shape() == Shape{2, 1});
+  CHECK(mean(a, {-1}).to_vector() == std::vector<double>{2, 5});
+  CHECK(mean(a).item() == 3.5);
+  Tensor x = randn64({3, 4, 5}, 21);
+  check_gradients("sum", [](const auto& in) { return sum(in[0]); }, {x});
+  check_gradients("sum(0,2)", [](const auto& in) { return sum(in[0], {0, 2}); }, {x});
+  check_gradients("sum(1,keep)", [](const auto& in) { return sum(in[0], {1}, true); }, {x});
+  check_gradients("mean", [](const auto& in) { return mean(in[0]); }, {x});
+  check_gradients("mean(-1)", [](const auto& in) { return mean(in[0], {-1}); }, {x});
+  CHECK_THROWS_AS(sum(x, {3}), Error);
+}
+
+TEST_CASE("mse_loss: value and gradient check", "[ops][reduce][grad]") {
+  Tensor a = Tensor::from_vector(std::vector<double>{1, 2, 3}, {3});
+  Tensor b = Tensor::from_vector(std::vector<double>{1, 0, 0}, {3});
+  CHECK(mse_loss(a, b).item() == Approx(13.0 / 3.0));
+  Tensor x = randn64({2, 3, 5, 5}, 31), y = randn64({2, 3, 5, 5}, 32);
+  check_gradients("mse_loss", [](const auto& in) { return mse_loss(in[0], in[1]); }, {x, y});
+  CHECK_THROWS_AS(mse_loss(a, Tensor::zeros({4}, DType::F64)), Error);
+}
+
+TEST_CASE("matmul and linear: values and gradient checks", "[ops][linalg][grad]") {
+  Tensor a = Tensor::from_vector(std::vector<double>{1, 2, 3, 4}, {2, 2});
+  Tensor b = Tensor::from_vector(std::vector<double>{5, 6, 7, 8}, {2, 2});
+  CHECK(matmul(a, b).to_vector() == std::vector<double>{19, 22, 43, 50});
+  CHECK(matmul(a, b).shape() == Shape{2, 2});
+
+  Tensor m1 = randn64({3, 5}, 41), m2 = randn64({5, 7}, 42);
+  check_gradients("matmul 2d", [](const auto& in) { return matmul(in[0], in[1]); }, {m1, m2});
+  Tensor b1 = randn64({2, 3, 5}, 43), b2 = randn64({2, 5, 4}, 44);
+  check_gradients("matmul 3d", [](const auto& in) { return matmul(in[0], in[1]); }, {b1, b2});
+  check_gradients("matmul 3d@2d", [](const auto& in) { return matmul(in[0], in[1]); },
+                  {b1, randn64({5, 3}, 45)});
+  check_gradients("matmul 2d@3d", [](const auto& in) { return matmul(in[0], in[1]); },
+                  {randn64({4, 3}, 46), randn64({2, 3, 5}, 47)});
+  check_gradients("matmul of a transposed view",
+                  [](const auto& in) { return matmul(in[0].transpose(0, 1), in[1]); },
+                  {randn64({5, 3}, 48), randn64({5, 2}, 49)});
+
+  Tensor x = randn64({2, 3, 7}, 50), w = randn64({5, 7}, 51), bias = randn64({5}, 52);
+  check_gradients("linear", [](const auto& in) { return linear(in[0], in[1], in[2]); }, {x, w, bias});
+  check_gradients("linear no bias", [](const auto& in) { return linear(in[0], in[1]); }, {x, w});
+  CHECK_THROWS_WITH(matmul(m1, m1), Catch::Contains("inner dimensions"));
+  CHECK_THROWS_AS(linear(x, randn64({5, 6}, 53)), Error);
+}
+
+TEST_CASE("view ops: gradient checks", "[ops][shape][grad]") {
+  Tensor x = randn64({2, 3, 4}, 61);
+  check_gradients("reshape", [](const auto& in) { return in[0].reshape({4, 6}); }, {x});
+  check_gradients("permute", [](const auto& in) { return in[0].permute({2, 0, 1}).contiguous(); }, {x});
+  check_gradients("slice", [](const auto& in) { return in[0].slice(2, 1, 3); }, {x});
+  check_gradients("expand", [](const auto& in) { return mul_scalar(in[0].slice(0, 0, 1).expand({5, 3, 4}), 2); }, {x});
+}
+
+TEST_CASE("dropout: mask from Philox, scaling, gradient check", "[ops][dropout][grad]") {
+  Generator g(5);
+  Tensor x = Tensor::ones({10000}, DType::F64);
+  Tensor y = dropout(x, 0.25, g);
+  const auto v = y.to_vector();
+  int kept = 0;
+  for (double e : v) {
+    REQUIRE((e == 0.0 || e == Approx(1.0 / 0.75)));
+    kept += e != 0.0;
+  }
+  CHECK(std::abs(kept / 10000.0 - 0.75) < 0.02);
+  CHECK(dropout(x, 0.25, g, /*training=*/false).to_vector() == x.to_vector());
+  CHECK_THROWS_AS(dropout(x, 1.0, g), Error);
+  Tensor a = randn64({3, 5, 7}, 71);
+  check_gradients("dropout", [](const auto& in) {
+    Generator gen(99);  // the same mask on every evaluation
+    return dropout(in[0], 0.3, gen);
+  }, {a});
+}
