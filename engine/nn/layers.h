@@ -1,0 +1,45 @@
+// The basic layers: Conv2d, Linear, GroupNorm, with PyTorch's parameter names and default
+// initialisation (weights and biases U(-1/√fan_in, 1/√fan_in); GroupNorm γ = 1, β = 0).
+#pragma once
+#include "engine/nn/module.h"
+#include "engine/ops/random.h"
+
+namespace s2dm {
+
+struct LayerOptions {
+  DType dtype = DType::F32;
+  Device device = Device::cpu();
+};
+
+class Conv2d : public Module {
+ public:
+  Conv2d(int64_t in_channels, int64_t out_channels, int kernel, int stride, int padding,
+         Generator& gen, bool bias = true, LayerOptions opt = {});
+  Tensor forward(const Tensor& x) const;
+  Tensor weight, bias;  // [out, in, k, k], [out]
+  int stride, padding;
+};
+
+class Linear : public Module {
+ public:
+  Linear(int64_t in_features, int64_t out_features, Generator& gen, bool bias = true,
+         LayerOptions opt = {});
+  Tensor forward(const Tensor& x) const;
+  Tensor weight, bias;  // [out, in], [out]
+};
+
+class GroupNorm : public Module {
+ public:
+  GroupNorm(int groups, int64_t channels, double eps = 1e-6, LayerOptions opt = {});
+  Tensor forward(const Tensor& x) const;
+  // silu(norm(x)) fused, the UNet's most common pattern.
+  Tensor forward_silu(const Tensor& x) const;
+  Tensor weight, bias;  // [C], [C]
+  int groups;
+  double eps;
+};
+
+// U(-bound, bound) from the generator (initialisation helper).
+Tensor uniform_init(const Shape& shape, double bound, Generator& gen, LayerOptions opt);
+
+}  // namespace s2dm

@@ -1,0 +1,161 @@
+// Modules (names, state dicts), flat parameter buffers, Adam + clipping + EMA against PyTorch.
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "engine/error.h"
+#include "engine/io/npy.h"
+#include "engine/nn/flat_parameters.h"
+#include "engine/nn/layers.h"
+#include "engine/ops.h"
+#include "engine/optim/adam.h"
+#include "tests/gradcheck.h"
+
+using namespace s2dm;
+
+namespace {
+
+struct Block : Module {
+  std::shared_ptr<Linear> fc;
+  std::shared_ptr<GroupNorm> norm1;
+  Block(Generator& g) {
+    fc = register_module("fc", std::make_shared<Linear>(4, 8, g));
+    norm1 = register_module("norm1", std::make_shared<GroupNorm>(2, 8));
+  }
+};
+
+struct Net : Module {
+  std::shared_ptr<ModuleList> down;
+  Tensor scale;
+  Net(Generator& g) {
+    scale = register_parameter("scale", Tensor::ones({1}));
+    down = register_module("down", std::make_shared<ModuleList>());
+    down->push_back(std::make_shared<Block>(g));
+    down->push_back(std::make_shared<Block>(g));
+  }
+};
+
+struct AOnly : Module {
+  Tensor weight;
+  explicit AOnly(const Tensor& w) { weight = register_parameter("weight", w); }
+};
+
+struct Golden2 : Module {
+  std::shared_ptr<AOnly> a;
+  Tensor b;
+  Golden2(const Tensor& aw, const Tensor& bv) {
+    a = register_module("a", std::make_shared<AOnly>(aw));
+    b = register_parameter("b", bv);
+  }
+};
+
+Tensor golden(const std::string& name) { return load_npy(test::golden_path("optim/" + name)); }
+
+}  // namespace
+
+TEST_CASE("modules name parameters with dotted paths in registration order", "[nn]") {
+  Generator g(1);
+  Net net(g);
+  std::vector<std::string> names;
+  for (auto& [n, p] : net.named_parameters()) names.push_back(n);
+  const std::vector<std::string> want = {"scale",
+                                         "down.0.fc.weight", "down.0.fc.bias",
+                                         "down.0.norm1.weight", "down.0.norm1.bias",
+                                         "down.1.fc.weight", "down.1.fc.bias",
+                                         "down.1.norm1.weight", "down.1.norm1.bias"};
+  CHECK(names == want);
+  CHECK(net.num_parameters() == 1 + 2 * (32 + 8 + 8 + 8));
+  for (auto& p : net.parameters()) CHECK(p.requires_grad());
+  net.train(false);
+  CHECK_FALSE(net.down->at<Block>(1).is_training());
+}
+
+TEST_CASE("state dicts load by name and reject mismatches clearly", "[nn]") {
+  Generator g1(1), g2(2);
+  Net a(g1), b(g2);
+  CHECK(a.down->at<Block>(0).fc->weight.to_vector() != b.down->at<Block>(0).fc->weight.to_vector());
+  b.load_state_dict(a.state_dict());
+  CHECK(a.down->at<Block>(0).fc->weight.to_vector() == b.down->at<Block>(0).fc->weight.to_vector());
+
+  auto sd = a.state_dict();
+  sd.erase("down.1.fc.bias");
+  sd["extra.weight"] = Tensor::zeros({1});
+  CHECK_THROWS_WITH(b.load_state_dict(sd),
+                    Catch::Contains("missing [down.1.fc.bias]") && Catch::Contains("unexpected [extra.weight]"));
+  auto bad = a.state_dict();
+  bad["scale"] = Tensor::zeros({2});
+  CHECK_THROWS_WITH(b.load_state_dict(bad), Catch::Contains("scale has shape [2]"));
+}
+
+TEST_CASE("layers: PyTorch default init bounds and forward values", "[nn]") {
+  Generator g(3);
+  Linear fc(100, 50, g);
+  const double bound = 1.0 / std::sqrt(100.0);
+  double lo = 1, hi = -1;
+  for (double v : fc.weight.to_vector()) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  CHECK(lo >= -bound);
+  CHECK(hi <= bound);
+  CHECK(lo < -0.9 * bound);  // actually spans the range
+  CHECK(hi > 0.9 * bound);
+
+  Linear small(2, 1, g);
+  small.weight.copy_(Tensor::from_vector(std::vector<float>{2, 3}, {1, 2}));
+  small.bias.copy_(Tensor::from_vector(std::vector<float>{1}, {1}));
+  Tensor y = small.forward(Tensor::from_vector(std::vector<float>{1, 1, 2, -1}, {2, 2}));
+  CHECK(y.to_vector() == std::vector<double>{6, 2});
+  CHECK_THROWS_AS(GroupNorm(3, 8), Error);
+}
+
+TEST_CASE("flat parameters: views, in-place gradient accumulation, zero_grad", "[nn]") {
+  Generator g(4);
+  Net net(g);
+  const auto before = net.down->at<Block>(1).fc->weight.to_vector();
+  FlatParameters flat(net);
+  CHECK(flat.numel() == net.num_parameters());
+  // Values survived the move and now live in the flat buffer.
+  Tensor w = net.down->at<Block>(1).fc->weight;
+  CHECK(w.to_vector() == before);
+  CHECK(w.impl()->storage == flat.values().impl()->storage);
+
+  Tensor x = Tensor::ones({3, 4});
+  sum(net.down->at<Block>(0).fc->forward(x)).backward();
+  sum(net.down->at<Block>(0).fc->forward(x)).backward();  // accumulates
+  Tensor gb = net.down->at<Block>(0).fc->bias.grad();
+  CHECK(gb.impl()->storage == flat.grads().impl()->storage);
+  CHECK(gb.to_vector() == std::vector<double>(8, 6.0));  // 2 passes × batch 3
+  CHECK(flat.grad_norm() > 0);
+  flat.zero_grad();
+  CHECK(flat.grad_norm() == 0);
+  CHECK(net.down->at<Block>(0).fc->bias.grad().defined());
+}
+
+TEST_CASE("Adam + clip_grad_norm + EMA match PyTorch over three steps", "[nn][optim]") {
+  Golden2 model(golden("init_a.weight.npy"), golden("init_b.npy"));
+  FlatParameters flat(model);
+  Adam adam(flat, AdamConfig{0.01, 0.9, 0.999, 1e-8, 0.0});
+  Ema ema(flat, 0.9);
+  // Own parameters come before submodules' (PyTorch order): b first, then a.weight.
+  REQUIRE(flat.named()[0].first == "b");
+  const size_t ia = 1, ib = 0;
+  for (int step = 0; step < 3; ++step) {
+    const std::string s = std::to_string(step);
+    flat.view_of(flat.grads(), ia).copy_(golden("grad" + s + "_a.weight.npy"));
+    flat.view_of(flat.grads(), ib).copy_(golden("grad" + s + "_b.npy"));
+    const double norm = flat.grad_norm();
+    CHECK(norm == Approx(golden("norm" + s + ".npy").item()).epsilon(1e-12));
+    if (step == 0) CHECK(clip_coefficient(norm, 1.0) < 1.0);  // this step is clipped
+    adam.step(clip_coefficient(norm, 1.0));
+    ema.update();
+    test::require_close("param a", model.a->weight, golden("param" + s + "_a.weight.npy"), 1e-12, 1e-10);
+    test::require_close("param b", model.b, golden("param" + s + "_b.npy"), 1e-12, 1e-10);
+    test::require_close("exp_avg", flat.view_of(adam.exp_avg(), ia), golden("m" + s + "_a.weight.npy"), 1e-12, 1e-10);
+    test::require_close("exp_avg_sq", flat.view_of(adam.exp_avg_sq(), ib), golden("v" + s + "_b.npy"), 1e-14, 1e-10);
+    test::require_close("ema a", ema.state_dict().at("a.weight"), golden("ema" + s + "_a.weight.npy"), 1e-12, 1e-10);
+    test::require_close("ema b", ema.state_dict().at("b"), golden("ema" + s + "_b.npy"), 1e-12, 1e-10);
+  }
+  CHECK(adam.steps() == 3);
+  CHECK(clip_coefficient(0.5, 1.0) == 1.0);
+  CHECK(clip_coefficient(10.0, 0.0) == 1.0);  // disabled
+}
