@@ -1,11 +1,208 @@
-// PLACEHOLDER: replaced by upsample, pad and timestep embedding.
+// CPU resampling and embedding kernels: nearest 2x upsample, constant 2-D pad, and the sinusoidal
+// timestep embedding, each with its backward.
+//
+// Invariants: tensors are contiguous (backend contract); spatial kernels work plane by plane over
+// the N·C planes of [N,C,H,W] so OpenMP splits on planes and every output element is written by
+// exactly one thread. Backward kernels overwrite their outputs (no accumulation across calls).
+#include <cmath>
+#include <vector>
+
 #include "engine/cpu/cpu_backend.h"
-#include "engine/error.h"
+#include "engine/cpu/dispatch.h"
+#include "engine/cpu/strided.h"
+
 namespace s2dm {
-void CpuBackend::upsample_nearest2x_forward(const Tensor&, Tensor&) { fail("pending"); }
-void CpuBackend::upsample_nearest2x_backward(const Tensor&, Tensor&) { fail("pending"); }
-void CpuBackend::pad2d_forward(const Tensor&, Pad2dParams, Tensor&) { fail("pending"); }
-void CpuBackend::pad2d_backward(const Tensor&, Pad2dParams, Tensor&) { fail("pending"); }
-void CpuBackend::timestep_embedding_forward(const Tensor&, int64_t, Tensor&) { fail("pending"); }
-void CpuBackend::timestep_embedding_backward(const Tensor&, int64_t, const Tensor&, Tensor&) { fail("pending"); }
+
+namespace {
+
+struct Planes {
+  int64_t planes = 0, h = 0, w = 0;
+};
+
+Planes planes_of(const Tensor& t, const char* op) {
+  S2DM_CHECK(t.dim() == 4, "{}: expected a 4-D [N,C,H,W] tensor, got {}", op, t.str());
+  return {t.size(0) * t.size(1), t.size(2), t.size(3)};
+}
+
+// The timestep-embedding frequencies f_i = exp(-ln(10000) i / (half-1)). float32 computes the
+// scale and the exponent in float32 as the PyTorch reference does, so the embedding of a large t
+// (where one ulp of f moves t·f noticeably) agrees with checkpoints trained against it.
+template <typename T>
+std::vector<T> embedding_frequencies(int64_t half) {
+  const T scale = static_cast<T>(std::log(10000.0) / static_cast<double>(half - 1));
+  std::vector<T> f(static_cast<size_t>(half));
+  for (int64_t i = 0; i < half; ++i)
+    f[static_cast<size_t>(i)] = std::exp(static_cast<T>(i) * -scale);
+  return f;
+}
+
+void check_embedding_dim(const Tensor& t, int64_t dim) {
+  S2DM_CHECK(t.dim() == 1, "timestep_embedding: t must be 1-D, got {}", t.str());
+  S2DM_CHECK(dim >= 4, "timestep_embedding: dim must be at least 4, got {}", dim);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- nearest 2x upsample
+
+void CpuBackend::upsample_nearest2x_forward(const Tensor& x, Tensor& y) {
+  const Planes in = planes_of(x, "upsample_nearest2x");
+  S2DM_CHECK(y.shape() == (Shape{x.size(0), x.size(1), 2 * in.h, 2 * in.w}),
+             "upsample_nearest2x: output {} does not match input {}", y.str(), x.str());
+  const int64_t h = in.h, w = in.w, wo = 2 * w;
+  cpu::dispatch_float(x.dtype(), [&](auto tag_) {
+    using T = decltype(tag_);
+    const T* px = x.data<T>();
+    T* py = y.data<T>();
+#pragma omp parallel for schedule(static) if (y.numel() > cpu::kParallelGrain)
+    for (int64_t p = 0; p < in.planes; ++p) {
+      const T* src = px + p * h * w;
+      T* dst = py + p * 4 * h * w;
+      for (int64_t i = 0; i < h; ++i) {
+        T* row0 = dst + 2 * i * wo;
+        for (int64_t j = 0; j < w; ++j) row0[2 * j] = row0[2 * j + 1] = src[i * w + j];
+        T* row1 = row0 + wo;
+        for (int64_t j = 0; j < wo; ++j) row1[j] = row0[j];
+      }
+    }
+  });
+}
+
+void CpuBackend::upsample_nearest2x_backward(const Tensor& dy, Tensor& dx) {
+  const Planes in = planes_of(dx, "upsample_nearest2x backward");
+  S2DM_CHECK(dy.shape() == (Shape{dx.size(0), dx.size(1), 2 * in.h, 2 * in.w}),
+             "upsample_nearest2x backward: gradient {} does not match input {}", dy.str(),
+             dx.str());
+  const int64_t h = in.h, w = in.w, wo = 2 * w;
+  cpu::dispatch_float(dx.dtype(), [&](auto tag_) {
+    using T = decltype(tag_);
+    const T* pdy = dy.data<T>();
+    T* pdx = dx.data<T>();
+#pragma omp parallel for schedule(static) if (dy.numel() > cpu::kParallelGrain)
+    for (int64_t p = 0; p < in.planes; ++p) {
+      const T* src = pdy + p * 4 * h * w;
+      T* dst = pdx + p * h * w;
+      for (int64_t i = 0; i < h; ++i) {
+        const T* row0 = src + 2 * i * wo;
+        const T* row1 = row0 + wo;
+        for (int64_t j = 0; j < w; ++j)
+          dst[i * w + j] = (row0[2 * j] + row0[2 * j + 1]) + (row1[2 * j] + row1[2 * j + 1]);
+      }
+    }
+  });
+}
+
+// ---------------------------------------------------------------- constant 2-D pad
+
+void CpuBackend::pad2d_forward(const Tensor& x, Pad2dParams p, Tensor& y) {
+  const Planes in = planes_of(x, "pad2d");
+  S2DM_CHECK(p.left >= 0 && p.right >= 0 && p.top >= 0 && p.bottom >= 0,
+             "pad2d: pads must be non-negative, got ({}, {}, {}, {})", p.left, p.right, p.top,
+             p.bottom);
+  const int64_t h = in.h, w = in.w, ho = h + p.top + p.bottom, wo = w + p.left + p.right;
+  S2DM_CHECK(y.shape() == (Shape{x.size(0), x.size(1), ho, wo}),
+             "pad2d: output {} does not match input {} padded by ({}, {}, {}, {})", y.str(),
+             x.str(), p.left, p.right, p.top, p.bottom);
+  cpu::dispatch_float(x.dtype(), [&](auto tag_) {
+    using T = decltype(tag_);
+    const T* px = x.data<T>();
+    T* py = y.data<T>();
+    const T v = static_cast<T>(p.value);
+#pragma omp parallel for schedule(static) if (y.numel() > cpu::kParallelGrain)
+    for (int64_t q = 0; q < in.planes; ++q) {
+      const T* src = px + q * h * w;
+      T* dst = py + q * ho * wo;
+      for (int64_t i = 0; i < ho; ++i) {
+        T* row = dst + i * wo;
+        const int64_t si = i - p.top;
+        if (si < 0 || si >= h) {
+          for (int64_t j = 0; j < wo; ++j) row[j] = v;
+          continue;
+        }
+        for (int64_t j = 0; j < p.left; ++j) row[j] = v;
+        for (int64_t j = 0; j < w; ++j) row[p.left + j] = src[si * w + j];
+        for (int64_t j = p.left + w; j < wo; ++j) row[j] = v;
+      }
+    }
+  });
+}
+
+void CpuBackend::pad2d_backward(const Tensor& dy, Pad2dParams p, Tensor& dx) {
+  const Planes in = planes_of(dx, "pad2d backward");
+  S2DM_CHECK(p.left >= 0 && p.right >= 0 && p.top >= 0 && p.bottom >= 0,
+             "pad2d backward: pads must be non-negative, got ({}, {}, {}, {})", p.left, p.right,
+             p.top, p.bottom);
+  const int64_t h = in.h, w = in.w, ho = h + p.top + p.bottom, wo = w + p.left + p.right;
+  S2DM_CHECK(dy.shape() == (Shape{dx.size(0), dx.size(1), ho, wo}),
+             "pad2d backward: gradient {} does not match input {} padded by ({}, {}, {}, {})",
+             dy.str(), dx.str(), p.left, p.right, p.top, p.bottom);
+  cpu::dispatch_float(dx.dtype(), [&](auto tag_) {
+    using T = decltype(tag_);
+    const T* pdy = dy.data<T>();
+    T* pdx = dx.data<T>();
+#pragma omp parallel for schedule(static) if (dx.numel() > cpu::kParallelGrain)
+    for (int64_t q = 0; q < in.planes; ++q) {
+      const T* src = pdy + q * ho * wo + p.top * wo + p.left;
+      T* dst = pdx + q * h * w;
+      for (int64_t i = 0; i < h; ++i)
+        for (int64_t j = 0; j < w; ++j) dst[i * w + j] = src[i * wo + j];
+    }
+  });
+}
+
+// ---------------------------------------------------------------- timestep embedding
+
+void CpuBackend::timestep_embedding_forward(const Tensor& t, int64_t dim, Tensor& emb) {
+  check_embedding_dim(t, dim);
+  const int64_t n = t.size(0), half = dim / 2;
+  S2DM_CHECK(emb.shape() == (Shape{n, dim}), "timestep_embedding: output {} should be [{}, {}]",
+             emb.str(), n, dim);
+  cpu::dispatch_float(t.dtype(), [&](auto tag_) {
+    using T = decltype(tag_);
+    const std::vector<T> f = embedding_frequencies<T>(half);
+    const T* pt = t.data<T>();
+    T* pe = emb.data<T>();
+#pragma omp parallel for schedule(static) if (n * dim > cpu::kParallelGrain)
+    for (int64_t r = 0; r < n; ++r) {
+      T* row = pe + r * dim;
+      for (int64_t i = 0; i < half; ++i) {
+        // The product is rounded to T before sin/cos, as in the reference.
+        const T arg = pt[r] * f[static_cast<size_t>(i)];
+        row[i] = std::sin(arg);
+        row[half + i] = std::cos(arg);
+      }
+      if (dim % 2 == 1) row[dim - 1] = T(0);
+    }
+  });
+}
+
+void CpuBackend::timestep_embedding_backward(const Tensor& t, int64_t dim, const Tensor& demb,
+                                             Tensor& dt) {
+  check_embedding_dim(t, dim);
+  const int64_t n = t.size(0), half = dim / 2;
+  S2DM_CHECK(demb.shape() == (Shape{n, dim}),
+             "timestep_embedding backward: gradient {} should be [{}, {}]", demb.str(), n, dim);
+  S2DM_CHECK(dt.shape() == t.shape(), "timestep_embedding backward: dt {} does not match t {}",
+             dt.str(), t.str());
+  cpu::dispatch_float(t.dtype(), [&](auto tag_) {
+    using T = decltype(tag_);
+    const std::vector<T> f = embedding_frequencies<T>(half);
+    const T* pt = t.data<T>();
+    const T* pg = demb.data<T>();
+    T* pdt = dt.data<T>();
+#pragma omp parallel for schedule(static) if (n * dim > cpu::kParallelGrain)
+    for (int64_t r = 0; r < n; ++r) {
+      const T* g = pg + r * dim;
+      double acc = 0;  // the terms alternate in sign; a double sum keeps float32 honest
+      for (int64_t i = 0; i < half; ++i) {
+        const T fi = f[static_cast<size_t>(i)];
+        const T arg = pt[r] * fi;
+        acc += static_cast<double>(fi) * (static_cast<double>(g[i]) * std::cos(arg) -
+                                          static_cast<double>(g[half + i]) * std::sin(arg));
+      }
+      pdt[r] = static_cast<T>(acc);
+    }
+  });
+}
+
 }  // namespace s2dm
