@@ -1,5 +1,8 @@
 // CPU reductions: sum over a set of dims (keeping rank), sum of squares. Accumulates in double.
 #include "engine/cpu/cpu_backend.h"
+#include <algorithm>
+#include <vector>
+
 #include "engine/cpu/dispatch.h"
 
 namespace s2dm {
@@ -58,16 +61,27 @@ void CpuBackend::sum_to(const Tensor& x, Tensor& out) {
   });
 }
 
+// Fixed-size chunks summed in chunk order: the result does not depend on thread timing (an OpenMP
+// reduction may combine partial sums in any order), which bit-exact resume relies on.
 double CpuBackend::sum_squares(const Tensor& x) {
   const int64_t n = x.numel();
-  double acc = 0;
+  constexpr int64_t kChunk = 16384;
+  const int64_t nchunks = (n + kChunk - 1) / kChunk;
+  std::vector<double> partial(static_cast<size_t>(nchunks), 0.0);
   cpu::dispatch_float(x.dtype(), [&](auto tag_) {
     using T = decltype(tag_);
     const T* p = x.data<T>();
-#pragma omp parallel for reduction(+ : acc) if (n > 32768)
-    for (int64_t i = 0; i < n; ++i) acc += static_cast<double>(p[i]) * static_cast<double>(p[i]);
+#pragma omp parallel for schedule(static) if (nchunks > 1)
+    for (int64_t c = 0; c < nchunks; ++c) {
+      double acc = 0;
+      for (int64_t i = c * kChunk, e = std::min(n, i + kChunk); i < e; ++i)
+        acc += static_cast<double>(p[i]) * static_cast<double>(p[i]);
+      partial[static_cast<size_t>(c)] = acc;
+    }
   });
-  return acc;
+  double total = 0;
+  for (double v : partial) total += v;
+  return total;
 }
 
 }  // namespace s2dm

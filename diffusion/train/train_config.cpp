@@ -1,0 +1,124 @@
+// TrainConfig validation and JSON.
+#include "diffusion/train/train_config.h"
+
+#include <set>
+
+#include "engine/error.h"
+
+namespace s2dm {
+
+void TrainConfig::validate() const {
+  model.validate();
+  s2dm::validate(loss);
+  static const std::set<std::string> kinds = {"fmnist", "mnist", "cifar10", "folder"};
+  S2DM_CHECK(kinds.count(data.kind), "data kind '{}' is not one of fmnist, mnist, cifar10, folder",
+             data.kind);
+  S2DM_CHECK(data.kind != "folder" || !data.path.empty(), "data kind 'folder' needs a data path");
+  S2DM_CHECK(data.crop_size >= 0 && data.crop_top >= -1 && data.crop_left >= -1,
+             "crop_size must be >= 0 and crop_top/crop_left >= -1 (-1 centres the crop)");
+  S2DM_CHECK(batch >= 1, "batch must be >= 1, got {}", batch);
+  S2DM_CHECK(steps >= 1, "steps must be >= 1, got {}", steps);
+  S2DM_CHECK(lr > 0, "lr must be > 0, got {}", lr);
+  S2DM_CHECK(grad_clip >= 0, "grad_clip must be >= 0 (0 disables), got {}", grad_clip);
+  S2DM_CHECK(ema_decay >= 0 && ema_decay <= 1, "ema_decay must be in [0, 1], got {}", ema_decay);
+  S2DM_CHECK(log_every >= 1 && ckpt_every >= 1 && sample_every >= 0,
+             "log_every and ckpt_every must be >= 1 and sample_every >= 0");
+  S2DM_CHECK(sample_count >= 1 && sample_steps >= 1, "sample_count and sample_steps must be >= 1");
+  S2DM_CHECK(!out_dir.empty(), "out_dir must not be empty");
+}
+
+nlohmann::json TrainConfig::to_json() const {
+  return {{"preset", preset},
+          {"model", model.to_json()},
+          {"data",
+           {{"kind", data.kind},
+            {"path", data.path},
+            {"split", data.split},
+            {"crop_size", data.crop_size},
+            {"crop_top", data.crop_top},
+            {"crop_left", data.crop_left},
+            {"random_flip", data.random_flip}}},
+          {"loss",
+           {{"skip", loss.skip},
+            {"tau", loss.tau},
+            {"same_noise", loss.same_noise},
+            {"sum_over_pixels", loss.sum_over_pixels}}},
+          {"batch", batch},
+          {"steps", steps},
+          {"seed", seed},
+          {"lr", lr},
+          {"grad_clip", grad_clip},
+          {"ema_decay", ema_decay},
+          {"out_dir", out_dir},
+          {"device", device},
+          {"log_every", log_every},
+          {"ckpt_every", ckpt_every},
+          {"sample_every", sample_every},
+          {"sample_count", sample_count},
+          {"sample_steps", sample_steps}};
+}
+
+namespace {
+void check_keys(const nlohmann::json& j, const std::set<std::string>& allowed, const std::string& where) {
+  S2DM_CHECK(j.is_object(), "config {}: expected a JSON object", where);
+  for (const auto& [key, value] : j.items())
+    S2DM_CHECK(allowed.count(key), "config {}: unknown key '{}'", where.empty() ? "" : where, key);
+}
+
+template <typename T>
+void take(const nlohmann::json& j, const char* key, T& field) {
+  if (j.contains(key)) field = j.at(key).get<T>();
+}
+}  // namespace
+
+TrainConfig TrainConfig::from_json(const nlohmann::json& j, TrainConfig c) {
+  try {
+    check_keys(j, {"preset", "model", "data", "loss", "batch", "steps", "seed", "lr", "grad_clip",
+                   "ema_decay", "out_dir", "device", "log_every", "ckpt_every", "sample_every",
+                   "sample_count", "sample_steps"}, "");
+    if (j.contains("preset")) {
+      c.preset = j.at("preset").get<std::string>();
+      c.model = unet_preset(c.preset);
+    }
+    if (j.contains("model")) c.model = UNetConfig::from_json(j.at("model"));
+    if (j.contains("data")) {
+      const auto& d = j.at("data");
+      check_keys(d, {"kind", "path", "split", "crop_size", "crop_top", "crop_left", "random_flip"},
+                 "data");
+      take(d, "kind", c.data.kind);
+      take(d, "path", c.data.path);
+      take(d, "split", c.data.split);
+      take(d, "crop_size", c.data.crop_size);
+      take(d, "crop_top", c.data.crop_top);
+      take(d, "crop_left", c.data.crop_left);
+      take(d, "random_flip", c.data.random_flip);
+    }
+    if (j.contains("loss")) {
+      const auto& l = j.at("loss");
+      check_keys(l, {"skip", "tau", "same_noise", "sum_over_pixels"}, "loss");
+      take(l, "skip", c.loss.skip);
+      take(l, "tau", c.loss.tau);
+      take(l, "same_noise", c.loss.same_noise);
+      take(l, "sum_over_pixels", c.loss.sum_over_pixels);
+    }
+    take(j, "batch", c.batch);
+    take(j, "steps", c.steps);
+    take(j, "seed", c.seed);
+    take(j, "lr", c.lr);
+    take(j, "grad_clip", c.grad_clip);
+    take(j, "ema_decay", c.ema_decay);
+    take(j, "out_dir", c.out_dir);
+    take(j, "device", c.device);
+    take(j, "log_every", c.log_every);
+    take(j, "ckpt_every", c.ckpt_every);
+    take(j, "sample_every", c.sample_every);
+    take(j, "sample_count", c.sample_count);
+    take(j, "sample_steps", c.sample_steps);
+  } catch (const nlohmann::json::exception& e) {
+    fail("config: {}", e.what());
+  }
+  c.validate();
+  return c;
+}
+
+}  // namespace s2dm

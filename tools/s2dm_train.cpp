@@ -1,0 +1,128 @@
+// s2dm-train: train an S²-DM (or, with --tau 1, a plain DDPM/DDIM baseline) UNet.
+//
+// Settings come from defaults < --config FILE.json < flags. With --resume the run continues from a
+// checkpoint with the settings saved in it; only the length, output and logging can change then.
+// SIGINT/SIGTERM: finish the current step, write a checkpoint, exit with 128 + signal.
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+
+#include "diffusion/train/checkpoint.h"
+#include "diffusion/train/trainer.h"
+#include "engine/error.h"
+
+using namespace s2dm;
+
+namespace {
+
+std::atomic<int> g_signal{0};
+extern "C" void on_signal(int sig) { g_signal.store(sig); }
+
+nlohmann::json read_json_file(const std::string& path) {
+  std::ifstream f(path);
+  S2DM_CHECK(f.good(), "cannot open config file {}", path);
+  try {
+    return nlohmann::json::parse(f);
+  } catch (const nlohmann::json::exception& e) {
+    fail("config file {} is not valid JSON: {}", path, e.what());
+  }
+}
+
+int run(int argc, char** argv) {
+  CLI::App app{"Train an S²-DM UNet (method: skip-step loss L = τ·L0 + (1−τ)·Lskip)."};
+  app.option_defaults()->always_capture_default();
+  std::string config_file, resume;
+  nlohmann::json over = nlohmann::json::object();
+  nlohmann::json data = nlohmann::json::object();
+  nlohmann::json loss = nlohmann::json::object();
+  // Every flag writes into the JSON override layer only when given.
+  auto str_opt = [&](const std::string& flag, nlohmann::json& dst, const std::string& key,
+                     const std::string& help) {
+    return app.add_option_function<std::string>(flag, [&dst, key](const std::string& v) { dst[key] = v; }, help);
+  };
+  auto int_opt = [&](const std::string& flag, nlohmann::json& dst, const std::string& key,
+                     const std::string& help) {
+    return app.add_option_function<int64_t>(flag, [&dst, key](int64_t v) { dst[key] = v; }, help);
+  };
+  auto num_opt = [&](const std::string& flag, nlohmann::json& dst, const std::string& key,
+                     const std::string& help) {
+    return app.add_option_function<double>(flag, [&dst, key](double v) { dst[key] = v; }, help);
+  };
+  app.add_option("--config", config_file, "JSON config file (flags override it)")->check(CLI::ExistingFile);
+  app.add_option("--resume", resume, "continue from this checkpoint")->check(CLI::ExistingFile);
+  str_opt("--preset", over, "preset", "model preset: fmnist-small (CPU demo), fmnist, cifar10, celeba [fmnist-small]");
+  str_opt("--data", data, "kind", "data set: fmnist, mnist, cifar10, folder [fmnist]");
+  str_opt("--data-path", data, "path", "data directory [fmnist: /usr/share/datasets/fashion-mnist]");
+  str_opt("--split", data, "split", "data split: train, t10k/test [train]");
+  int_opt("--crop-size", data, "crop_size", "folder: square crop before resizing, 0 = none [0]");
+  int_opt("--crop-top", data, "crop_top", "folder: crop top edge, -1 = centred [-1]");
+  int_opt("--crop-left", data, "crop_left", "folder: crop left edge, -1 = centred [-1]");
+  app.add_flag_function("--flip,!--no-flip", [&](int64_t n) { data["random_flip"] = n > 0; },
+                        "random horizontal flips [off]");
+  int_opt("--batch", over, "batch", "batch size [64]");
+  int_opt("--steps", over, "steps", "optimizer steps to train to [2000]");
+  int_opt("--seed", over, "seed", "random seed [0]");
+  num_opt("--lr", over, "lr", "Adam learning rate [2e-4]");
+  num_opt("--grad-clip", over, "grad_clip", "gradient-norm clip, 0 = off [1.0]");
+  num_opt("--ema-decay", over, "ema_decay", "EMA decay [0.9999]");
+  int_opt("--skip", loss, "skip", "S²-DM jump length (S²-DM^k: skip = k−1) [9]");
+  num_opt("--tau", loss, "tau", "weight of L0; 1 = baseline without the skip term [0.99]");
+  app.add_flag_function("--same-noise", [&](int64_t) { loss["same_noise"] = true; },
+                        "use ε2 = ε1 in the skip term instead of fresh noise");
+  app.add_flag_function("--sum-loss", [&](int64_t) { loss["sum_over_pixels"] = true; },
+                        "per-image SUM over pixels instead of MEAN (the DDIM code's reduction)");
+  str_opt("--out", over, "out_dir", "output directory [out/train]");
+  str_opt("--device", over, "device", "cpu, cuda or cuda:N [cpu]");
+  int_opt("--log-every", over, "log_every", "progress line every N steps [10]");
+  int_opt("--ckpt-every", over, "ckpt_every", "checkpoint every N steps [500]");
+  int_opt("--sample-every", over, "sample_every", "sample grid every N steps, 0 = at the end [500]");
+  int_opt("--sample-count", over, "sample_count", "images in each sample grid [16]");
+  int_opt("--sample-steps", over, "sample_steps", "DDIM steps for the sample grids [20]");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (!data.empty()) over["data"] = data;
+  if (!loss.empty()) over["loss"] = loss;
+
+  TrainConfig cfg;
+  if (!resume.empty()) {
+    cfg = load_checkpoint(resume).config;
+    for (const auto& [key, value] : over.items()) {
+      static const std::set<std::string> changeable = {"steps", "out_dir", "device", "log_every",
+                                                       "ckpt_every", "sample_every", "sample_count",
+                                                       "sample_steps"};
+      S2DM_CHECK(changeable.count(key), "--resume continues with the checkpoint's settings; '{}' cannot "
+                 "change (only steps, out, device and the logging/checkpoint/sample intervals can)", key);
+    }
+    S2DM_CHECK(config_file.empty(), "--config cannot be combined with --resume (the checkpoint holds the config)");
+  } else if (!config_file.empty()) {
+    cfg = TrainConfig::from_json(read_json_file(config_file));
+  }
+  cfg = TrainConfig::from_json(over, cfg);
+
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  TrainOptions opt;
+  opt.resume = resume;
+  opt.stop_signal = &g_signal;
+  const TrainResult r = train(cfg, opt);
+  if (r.interrupted) return 128 + g_signal.load();
+  std::printf("done: %lld steps, final loss %.5f, checkpoint %s\n", static_cast<long long>(r.step),
+              r.last_loss, r.checkpoint.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "s2dm-train: error: %s\n", e.what());
+    return 1;
+  }
+}
