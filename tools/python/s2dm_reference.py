@@ -154,9 +154,10 @@ class UNet(nn.Module):
 
 
 def alphas_cumprod(T=1000):
-    """ᾱ_t in float64 from float32-rounded linear betas (method.md §2)."""
-    betas = np.linspace(1e-4, 0.02, T, dtype=np.float64).astype(np.float32)
-    return torch.cumprod(1.0 - torch.from_numpy(betas).double(), dim=0)
+    """ᾱ_t as the reference code computes it: float32 betas (linspace in float64, then rounded),
+    (1 − β).cumprod in float32, widened to float64."""
+    betas = torch.from_numpy(np.linspace(1e-4, 0.02, T, dtype=np.float64)).float()
+    return (1.0 - betas).cumprod(dim=0).double()
 
 
 def s2dm_loss(out, e1, e2, t, skip=9, tau=0.99):
