@@ -388,13 +388,15 @@ void save_npz(const std::string& path, const std::vector<NpzEntry>& entries, boo
   put32(tail, end64 ? kMax32 : cd_offset);
   put16(tail, 0);  // comment
 
-  std::vector<std::string_view> parts;
+  // One buffer, one atomic write: readers never see a half-written archive.
+  std::string file;
+  file.reserve(static_cast<size_t>(cd_offset) + tail.size());
   for (size_t k = 0; k < entries.size(); ++k) {
-    parts.push_back(headers[k]);
-    parts.push_back(entries[k].data);
+    file += headers[k];
+    file += entries[k].data;
   }
-  parts.push_back(tail);
-  write_file_atomic_parts(path, parts);
+  file += tail;
+  write_file_atomic(path, file);
 }
 
 }  // namespace detail
