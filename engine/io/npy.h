@@ -1,15 +1,22 @@
-// NumPy .npy arrays (format version 1.0/2.0/3.0, little-endian, C order).
+// NumPy .npy arrays: format versions 1.0, 2.0 and 3.0, little-endian data.
+//
+// Reading is strict: the header must be the dict literal numpy writes (keys 'descr',
+// 'fortran_order', 'shape'), and the data must be exactly shape x itemsize bytes, so truncated or
+// padded files are rejected rather than half-read. Every error names the file.
 #pragma once
-#include <map>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "engine/tensor.h"
 
 namespace s2dm {
 
-// Reads '<f4', '<f8' (as F32/F64) and '|u1' (converted to F32); errors name the file.
+// Reads '<f4' and '<f8' as F32/F64 and '|u1' converted to F32, into a contiguous CPU tensor.
+// Shapes "()" (a 0-d scalar), "(n,)" and higher ranks are accepted; Fortran-order arrays are
+// returned in C order with the same logical values.
 Tensor load_npy(const std::string& path);
-// Writes a CPU-or-device tensor as '<f4' or '<f8' (BF16 is widened to '<f4'); atomic.
+// Writes a tensor from any device as '<f4' or '<f8' (BF16 is widened to '<f4'); atomic.
 void save_npy(const std::string& path, const Tensor& t);
 // Writes uint8 data with the given shape as '|u1'; atomic.
 void save_npy_u8(const std::string& path, const std::vector<uint8_t>& data, const Shape& shape);
