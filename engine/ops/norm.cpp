@@ -1,8 +1,124 @@
-// PLACEHOLDER
+// group_norm, group_norm_silu and softmax: validation, backend calls and autograd nodes.
+//
+// The group-norm node saves detached x, gamma, the per-(n, g) mean/rstd and, only when SiLU is
+// fused (backward then recomputes the pre-activation), beta. The softmax node saves its output.
+// Nodes drop everything in release() and compute gradients only for inputs with a live edge.
+// softmax over a dim other than the last goes through recorded transpose/contiguous views, so the
+// backend only ever sees the last dim.
 #include "engine/ops/norm.h"
-#include "engine/error.h"
+
+#include <cmath>
+
+#include "engine/ops/op_util.h"
+
 namespace s2dm {
-Tensor group_norm(const Tensor&, int, const Tensor&, const Tensor&, double) { fail("pending"); }
-Tensor group_norm_silu(const Tensor&, int, const Tensor&, const Tensor&, double) { fail("pending"); }
-Tensor softmax(const Tensor&, int64_t) { fail("pending"); }
+
+namespace {
+
+struct GroupNormBackward final : Node {
+  Tensor x, gamma, beta, mean, rstd;
+  int groups = 1;
+  bool silu = false;
+  const char* name() const override { return silu ? "GroupNormSiluBackward" : "GroupNormBackward"; }
+  void release() override { x = gamma = beta = mean = rstd = Tensor(); }
+  std::vector<Tensor> backward(const Tensor& g) override {
+    Tensor dx, dgamma, dbeta;
+    if (next[0].fn) dx = detail::empty_like(x);
+    if (next[1].fn) dgamma = detail::empty_like(gamma);
+    if (next[2].fn) dbeta = detail::empty_as(x, {x.size(1)});
+    if (dx.defined() || dgamma.defined() || dbeta.defined()) {
+      backend_of(x).group_norm_backward(x, gamma, beta, mean, rstd, detail::data_of(g), groups,
+                                        silu, dx, dgamma, dbeta);
+    }
+    return {dx, dgamma, dbeta};
+  }
+};
+
+void check_affine(const char* op, const char* what, const Tensor& p, const Tensor& x) {
+  if (!p.defined()) return;
+  S2DM_CHECK(p.dim() == 1 && p.size(0) == x.size(1), "{}: {} must have shape [{}] for x {}, got {}",
+             op, what, x.size(1), x.str(), p.str());
+}
+
+Tensor group_norm_impl(const char* op, const Tensor& x, int groups, const Tensor& gamma,
+                       const Tensor& beta, double eps, bool silu) {
+  S2DM_CHECK(x.defined(), "{}: x is undefined", op);
+  detail::check_compatible(op, {x, gamma, beta});
+  S2DM_CHECK(x.dim() >= 2, "{}: expects x of shape [N, C, *], got {}", op, x.str());
+  const int64_t channels = x.size(1);
+  S2DM_CHECK(groups > 0, "{}: groups must be positive, got {}", op, groups);
+  S2DM_CHECK(channels > 0 && channels % groups == 0,
+             "{}: {} channels are not divisible by {} groups (x {})", op, channels, groups,
+             x.str());
+  for (int64_t d = 2; d < x.dim(); ++d)
+    S2DM_CHECK(x.size(d) > 0, "{}: x {} has an empty spatial dim {}", op, x.str(), d);
+  check_affine(op, "gamma", gamma, x);
+  check_affine(op, "beta", beta, x);
+  S2DM_CHECK(std::isfinite(eps) && eps >= 0, "{}: eps must be finite and non-negative, got {}",
+             op, eps);
+
+  Tensor xc = detail::data_of(x), gc = detail::data_of(gamma), bc = detail::data_of(beta);
+  Tensor y = detail::empty_like(xc);
+  Tensor mean = detail::empty_as(xc, {x.size(0), groups});
+  Tensor rstd = detail::empty_as(xc, {x.size(0), groups});
+  backend_of(xc).group_norm_forward(xc, gc, bc, groups, eps, silu, y, mean, rstd);
+  if (needs_grad({x, gamma, beta})) {
+    auto n = std::make_shared<GroupNormBackward>();
+    n->x = xc;
+    n->gamma = gc;
+    if (silu) n->beta = bc;
+    n->mean = mean;
+    n->rstd = rstd;
+    n->groups = groups;
+    n->silu = silu;
+    record(y, n, {x, gamma, beta});
+  }
+  return y;
+}
+
+struct SoftmaxBackward final : Node {
+  Tensor y;
+  const char* name() const override { return "SoftmaxBackward"; }
+  void release() override { y = Tensor(); }
+  std::vector<Tensor> backward(const Tensor& g) override {
+    Tensor dx = detail::empty_like(y);
+    backend_of(y).softmax_backward(y, detail::data_of(g), dx);
+    return {dx};
+  }
+};
+
+Tensor softmax_last(const Tensor& x) {
+  Tensor xc = detail::data_of(x);
+  Tensor y = detail::empty_like(xc);
+  backend_of(xc).softmax_forward(xc, y);
+  if (needs_grad({x})) {
+    auto n = std::make_shared<SoftmaxBackward>();
+    n->y = y.detach();
+    record(y, n, {x});
+  }
+  return y;
+}
+
+}  // namespace
+
+Tensor group_norm(const Tensor& x, int groups, const Tensor& gamma, const Tensor& beta,
+                  double eps) {
+  return group_norm_impl("group_norm", x, groups, gamma, beta, eps, false);
+}
+
+Tensor group_norm_silu(const Tensor& x, int groups, const Tensor& gamma, const Tensor& beta,
+                       double eps) {
+  return group_norm_impl("group_norm_silu", x, groups, gamma, beta, eps, true);
+}
+
+Tensor softmax(const Tensor& x, int64_t dim) {
+  S2DM_CHECK(x.defined(), "softmax: x is undefined");
+  detail::check_compatible("softmax", {x});
+  const int64_t nd = std::max<int64_t>(x.dim(), 1);  // a 0-d tensor behaves as one element
+  S2DM_CHECK(dim >= -nd && dim < nd, "softmax: dim {} is out of range for {}", dim, x.str());
+  const int64_t d = dim < 0 ? dim + nd : dim;
+  if (x.dim() == 0 || d == nd - 1) return softmax_last(x);
+  return softmax_last(x.transpose(d, nd - 1).contiguous()).transpose(d, nd - 1).contiguous();
+}
+
 }  // namespace s2dm
