@@ -76,11 +76,13 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, TrainConfig c) {
     check_keys(j, {"preset", "model", "data", "loss", "batch", "steps", "seed", "lr", "grad_clip",
                    "ema_decay", "out_dir", "device", "log_every", "ckpt_every", "sample_every",
                    "sample_count", "sample_steps"}, "");
-    if (j.contains("preset")) {
-      c.preset = j.at("preset").get<std::string>();
+    // An explicit model block wins; the preset name is then only a label.
+    if (j.contains("preset")) c.preset = j.at("preset").get<std::string>();
+    if (j.contains("model")) {
+      c.model = UNetConfig::from_json(j.at("model"));
+    } else if (j.contains("preset")) {
       c.model = unet_preset(c.preset);
     }
-    if (j.contains("model")) c.model = UNetConfig::from_json(j.at("model"));
     if (j.contains("data")) {
       const auto& d = j.at("data");
       check_keys(d, {"kind", "path", "split", "crop_size", "crop_top", "crop_left", "random_flip"},

@@ -185,7 +185,7 @@ TrainResult train(const TrainConfig& cfg, const TrainOptions& opt) {
     if (!std::isfinite(lval)) {
       fail("step {}: the loss is {}; stopping without saving, so the last good checkpoint{} is kept. "
            "Lower --lr, check the data, or resume from that checkpoint.",
-           state.step + 1, lval, result.checkpoint.empty() && opt.resume.empty() ? " (none yet)"
+           state.step + 1, std::isnan(lval) ? "nan" : "infinite", result.checkpoint.empty() && opt.resume.empty() ? " (none yet)"
                                                                                 : " " + ckpt_file);
     }
     params.zero_grad();
@@ -193,7 +193,7 @@ TrainResult train(const TrainConfig& cfg, const TrainOptions& opt) {
     const double gnorm = params.grad_norm();
     S2DM_CHECK(std::isfinite(gnorm),
                "step {}: the gradient norm is {}; stopping without saving (last good checkpoint: {})",
-               state.step + 1, gnorm, ckpt_file);
+               state.step + 1, std::isnan(gnorm) ? "nan" : "infinite", ckpt_file);
     adam.step(clip_coefficient(gnorm, cfg.grad_clip));
     ema.update();
     ++state.step;
