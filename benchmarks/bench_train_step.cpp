@@ -1,0 +1,127 @@
+// Whole training-step throughput on the CPU: one S²-DM step (antithetic t, q_sample, UNet forward,
+// loss, backward, gradient norm + clip, Adam, EMA) for the fmnist-small preset and the CIFAR10
+// UNet, side by side with the same model and loss in PyTorch CPU (benchmarks/torch_train_step.py,
+// Debian's python3-torch) at the same thread count, measured in the same run.
+//
+//   bench_train_step [--threads T] [--runs R] [--warmup W] [--no-torch]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <omp.h>
+#include <string>
+#include <vector>
+
+#include "diffusion/s2dm_loss.h"
+#include "diffusion/schedule.h"
+#include "engine/error.h"
+#include "engine/nn/flat_parameters.h"
+#include "engine/ops.h"
+#include "engine/optim/adam.h"
+#include "models/unet.h"
+
+extern "C" void openblas_set_num_threads(int);
+
+using namespace s2dm;
+
+namespace {
+
+struct Case {
+  std::string preset;
+  int64_t batch;
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+double time_ours(const Case& c, int runs, int warmup) {
+  Generator init(0), noise(1);
+  UNetConfig cfg = unet_preset(c.preset);
+  UNet model(cfg, init);
+  FlatParameters params(model);
+  Adam adam(params, AdamConfig{2e-4});
+  Ema ema(params, 0.9999);
+  NoiseSchedule schedule;
+  Tensor x0 = add_scalar(mul_scalar(rand({c.batch, cfg.in_channels, cfg.resolution, cfg.resolution}, noise), 2.0), -1.0);
+  auto step = [&]() {
+    const auto t = antithetic_timesteps(c.batch, schedule.num_steps(), noise);
+    Tensor e1 = randn(x0.shape(), noise), e2 = randn(x0.shape(), noise);
+    Tensor out = model.forward(q_sample(schedule, x0, t, e1), time_tensor(t), noise);
+    S2dmLoss loss = s2dm_loss(schedule, out, e1, e2, t);
+    params.zero_grad();
+    loss.loss.backward();
+    adam.step(clip_coefficient(params.grad_norm(), 1.0));
+    ema.update();
+  };
+  for (int i = 0; i < warmup; ++i) step();
+  std::vector<double> times;
+  for (int i = 0; i < runs; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    step();
+    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return median(times);
+}
+
+// Seconds per step from the PyTorch script, or a negative value when it is unavailable.
+double time_torch(const Case& c, int threads, int runs, int warmup) {
+  const std::string script = std::string(S2DM_SOURCE_DIR) + "/benchmarks/torch_train_step.py";
+  const std::string cmd = fmt::format("/usr/bin/python3 {} --threads {} --preset {} --batch {} --runs {} --warmup {} 2>&1",
+                                      script, threads, c.preset, c.batch, runs, warmup);
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return -1;
+  char line[512];
+  double step = -1;
+  while (std::fgets(line, sizeof line, pipe)) {
+    double v;
+    if (std::sscanf(line, "step %lf", &v) == 1) step = v;
+  }
+  pclose(pipe);
+  return step;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    int threads = omp_get_max_threads(), runs = 5, warmup = 2;
+    bool torch = true;
+    for (int i = 1; i < argc; ++i) {
+      const std::string a = argv[i];
+      auto value = [&]() {
+        S2DM_CHECK(i + 1 < argc, "{} needs a value", a);
+        return std::stoi(argv[++i]);
+      };
+      if (a == "--threads") threads = value();
+      else if (a == "--runs") runs = value();
+      else if (a == "--warmup") warmup = value();
+      else if (a == "--no-torch") torch = false;
+      else fail("unknown argument '{}' (use --threads T --runs R --warmup W --no-torch)", a);
+    }
+    omp_set_num_threads(threads);
+    openblas_set_num_threads(threads);
+    std::printf("S²-DM training step, CPU float32, %d threads, median of %d after %d warm-up\n", threads,
+                runs, warmup);
+    std::printf("%-14s %6s %12s %12s %12s %8s\n", "model", "batch", "s2dm img/s", "torch img/s",
+                "s2dm ms/step", "ratio");
+    for (const Case& c : {Case{"fmnist-small", 64}, Case{"cifar10", 4}}) {
+      const double ours = time_ours(c, runs, warmup);
+      const double ref = torch ? time_torch(c, threads, runs, warmup) : -1;
+      const double ours_ips = static_cast<double>(c.batch) / ours;
+      if (ref > 0) {
+        const double ref_ips = static_cast<double>(c.batch) / ref;
+        std::printf("%-14s %6lld %12.1f %12.1f %12.1f %8.2f\n", c.preset.c_str(),
+                    static_cast<long long>(c.batch), ours_ips, ref_ips, ours * 1e3, ours_ips / ref_ips);
+      } else {
+        std::printf("%-14s %6lld %12.1f %12s %12.1f %8s\n", c.preset.c_str(),
+                    static_cast<long long>(c.batch), ours_ips, "n/a", ours * 1e3, "n/a");
+      }
+      std::fflush(stdout);
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_train_step: error: %s\n", e.what());
+    return 1;
+  }
+}
