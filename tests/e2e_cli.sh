@@ -49,6 +49,19 @@ check "raw weights, eta 1, quadratic steps" test -s "$work/raw.png"
 "$bin/s2dm-sample" "$ck" --interpolate 5 --count 2 --steps 3 --grid "$work/interp.png" >/dev/null
 check "slerp interpolation grid" test -s "$work/interp.png"
 
+# SIGINT: finish the step, checkpoint, exit 128 + 2.
+"$bin/s2dm-train" --config "$work/tiny.json" --steps 100000 --log-every 1 --sample-every 0 \
+  --out "$work/sig" >"$work/sig.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do grep -q "step       2/" "$work/sig.log" 2>/dev/null && break; sleep 0.1; done
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+check "SIGINT exits with 130" test "$rc" -eq 130
+check "SIGINT saves a checkpoint" grep -q "checkpoint saved" "$work/sig.log"
+check "the interrupted checkpoint resumes" "$bin/s2dm-train" --resume "$work/sig/checkpoint.safetensors" \
+  --steps 3 --sample-every 0 --out "$work/sig"
+
 expect_error "train: bad batch" "batch must be >= 1" "$bin/s2dm-train" --batch 0 --out "$work/x"
 expect_error "train: non-numeric flag" "could not be converted\|not a valid\|Could not convert" "$bin/s2dm-train" --steps many
 expect_error "train: unknown flag" "--bogus" "$bin/s2dm-train" --bogus
