@@ -1,0 +1,338 @@
+// conv2d: hand-computed values, float64 gradient checks, agreement with a direct-loop reference
+// on shapes that take the multi-threaded paths, input errors, and parity with PyTorch
+// (tests/golden/gen_conv.py).
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "engine/error.h"
+#include "engine/io/npy.h"
+#include "engine/ops.h"
+#include "tests/gradcheck.h"
+
+using namespace s2dm;
+using test::check_gradients;
+using test::randn64;
+
+namespace {
+
+Tensor f64(const std::vector<double>& v, const Shape& shape) {
+  return Tensor::from_vector(v, shape, DType::F64);
+}
+
+Tensor leaf(Tensor t) {
+  t = t.detach();
+  t.set_requires_grad(true);
+  return t;
+}
+
+Tensor golden(const std::string& name) {
+  return load_npy(test::golden_path("conv/" + name + ".npy"));
+}
+
+struct ConvCase {
+  int64_t n, ci, co, h, w, kh, kw;
+  int stride, pad;
+  bool bias;
+};
+
+std::string describe(const ConvCase& c) {
+  return fmt::format("N{} {}->{} {}x{} k{}x{} s{} p{}{}", c.n, c.ci, c.co, c.h, c.w, c.kh, c.kw,
+                     c.stride, c.pad, c.bias ? " bias" : "");
+}
+
+// Direct-loop convolution and its gradients for the loss sum(y * r), in double.
+struct Reference {
+  std::vector<double> y, dx, dw, db;
+};
+
+Reference reference_conv(const ConvCase& c, const std::vector<double>& x,
+                         const std::vector<double>& w, const std::vector<double>& b,
+                         const std::vector<double>& r) {
+  const int64_t ho = (c.h + 2 * c.pad - c.kh) / c.stride + 1;
+  const int64_t wo = (c.w + 2 * c.pad - c.kw) / c.stride + 1;
+  Reference out;
+  out.y.assign(static_cast<size_t>(c.n * c.co * ho * wo), 0.0);
+  out.dx.assign(x.size(), 0.0);
+  out.dw.assign(w.size(), 0.0);
+  out.db.assign(static_cast<size_t>(c.co), 0.0);
+  auto xi = [&](int64_t n, int64_t ch, int64_t iy, int64_t ix) {
+    return static_cast<size_t>(((n * c.ci + ch) * c.h + iy) * c.w + ix);
+  };
+  auto wi = [&](int64_t o, int64_t ch, int64_t ky, int64_t kx) {
+    return static_cast<size_t>(((o * c.ci + ch) * c.kh + ky) * c.kw + kx);
+  };
+  for (int64_t n = 0; n < c.n; ++n)
+    for (int64_t o = 0; o < c.co; ++o)
+      for (int64_t oy = 0; oy < ho; ++oy)
+        for (int64_t ox = 0; ox < wo; ++ox) {
+          const size_t yi = static_cast<size_t>(((n * c.co + o) * ho + oy) * wo + ox);
+          double acc = c.bias ? b[static_cast<size_t>(o)] : 0.0;
+          const double g = r[yi];
+          out.db[static_cast<size_t>(o)] += g;
+          for (int64_t ch = 0; ch < c.ci; ++ch)
+            for (int64_t ky = 0; ky < c.kh; ++ky)
+              for (int64_t kx = 0; kx < c.kw; ++kx) {
+                const int64_t iy = oy * c.stride - c.pad + ky, ix = ox * c.stride - c.pad + kx;
+                if (iy < 0 || iy >= c.h || ix < 0 || ix >= c.w) continue;
+                acc += x[xi(n, ch, iy, ix)] * w[wi(o, ch, ky, kx)];
+                out.dx[xi(n, ch, iy, ix)] += g * w[wi(o, ch, ky, kx)];
+                out.dw[wi(o, ch, ky, kx)] += g * x[xi(n, ch, iy, ix)];
+              }
+          out.y[yi] = acc;
+        }
+  return out;
+}
+
+void require_close_vec(const std::string& what, const std::vector<double>& actual,
+                       const std::vector<double>& expected, double atol, double rtol) {
+  REQUIRE(actual.size() == expected.size());
+  for (size_t i = 0; i < actual.size(); ++i) {
+    if (!(std::abs(actual[i] - expected[i]) <= atol + rtol * std::abs(expected[i]))) {
+      FAIL(what << ": element " << i << " is " << actual[i] << ", expected " << expected[i]);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("conv2d: hand-computed values and gradients", "[conv]") {
+  // x = 1..9 as a 3x3 image, w = [[1, 2], [3, 4]].
+  Tensor x = leaf(f64({1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 1, 3, 3}));
+  Tensor w = leaf(f64({1, 2, 3, 4}, {1, 1, 2, 2}));
+  Tensor b = leaf(f64({0.5}, {1}));
+  Tensor y = conv2d(x, w, b);
+  REQUIRE(y.shape() == Shape{1, 1, 2, 2});
+  CHECK(y.to_vector() == std::vector<double>{37.5, 47.5, 67.5, 77.5});
+  sum(y).backward();
+  // dW[i][j] sums the 2x2 windows' element (i, j); dx counts the weights covering each pixel.
+  CHECK(w.grad().to_vector() == std::vector<double>{12, 16, 24, 28});
+  CHECK(b.grad().to_vector() == std::vector<double>{4});
+  CHECK(x.grad().to_vector() == std::vector<double>{1, 3, 2, 4, 10, 6, 3, 7, 4});
+
+  // Padding 1, stride 2 on the same input: windows at padded (0,0), (0,2), (2,0), (2,2).
+  Tensor y2 = conv2d(x.detach(), w.detach(), Tensor(), 2, 1);
+  REQUIRE(y2.shape() == Shape{1, 1, 2, 2});
+  CHECK(y2.to_vector() == std::vector<double>{4, 18, 36, 77});
+
+  // Two output channels and float32: channel 1 uses the negated kernel.
+  Tensor x32 = x.detach().to(DType::F32);
+  Tensor w32 = Tensor::from_vector(std::vector<float>{1, 2, 3, 4, -1, -2, -3, -4}, {2, 1, 2, 2});
+  Tensor y3 = conv2d(x32, w32, Tensor::from_vector(std::vector<float>{0, 1}, {2}));
+  CHECK(y3.dtype() == DType::F32);
+  CHECK(y3.to_vector() == std::vector<double>{37, 47, 67, 77, -36, -46, -66, -76});
+}
+
+TEST_CASE("conv2d: float64 gradient checks", "[conv][grad]") {
+  const std::vector<ConvCase> cases = {
+      {1, 2, 3, 5, 5, 3, 3, 1, 1, true},   // 3x3 pad 1 stride 1, Ci != Co
+      {3, 2, 2, 7, 5, 3, 3, 2, 0, true},   // stride 2 on odd H/W, batch 3
+      {2, 3, 2, 4, 3, 1, 1, 1, 0, true},   // 1x1 (direct GEMM path)
+      {1, 3, 4, 6, 7, 3, 3, 1, 1, false},  // no bias
+      {2, 1, 3, 6, 6, 3, 3, 2, 1, true},   // stride-2 downsample with padding
+      {1, 2, 2, 5, 4, 2, 3, 1, 2, true},   // non-square kernel, padding wider than needed
+      {2, 2, 3, 5, 5, 1, 1, 2, 1, false},  // 1x1 with stride and padding (im2col path)
+      {2, 2, 3, 4, 5, 1, 3, 1, 1, true},   // 1x3 pad 1: width kept, two all-padding rows
+  };
+  uint64_t seed = 700;
+  for (const ConvCase& c : cases) {
+    Tensor x = randn64({c.n, c.ci, c.h, c.w}, seed++);
+    Tensor w = randn64({c.co, c.ci, c.kh, c.kw}, seed++, 0.5);
+    Tensor b = c.bias ? randn64({c.co}, seed++) : Tensor();
+    const int s = c.stride, p = c.pad;
+    check_gradients(
+        "conv2d " + describe(c),
+        [s, p](const std::vector<Tensor>& in) { return conv2d(in[0], in[1], in[2], s, p); },
+        {x, w, b});
+  }
+}
+
+TEST_CASE("conv2d: gradients only for inputs that need them", "[conv][grad]") {
+  Tensor x = randn64({2, 3, 5, 5}, 31, 1.0, 0.0, false);
+  Tensor w = randn64({4, 3, 3, 3}, 32);
+  Tensor b = randn64({4}, 33, 1.0, 0.0, false);
+  Tensor y = conv2d(x, w, b, 1, 1);
+  REQUIRE(y.requires_grad());
+  Tensor r = randn64(y.shape(), 34, 1.0, 0.0, false);
+  sum(mul(y, r)).backward();
+  CHECK_FALSE(x.grad().defined());
+  CHECK_FALSE(b.grad().defined());
+  REQUIRE(w.grad().defined());
+  const ConvCase c{2, 3, 4, 5, 5, 3, 3, 1, 1, true};
+  const Reference ref =
+      reference_conv(c, x.to_vector(), w.to_vector(), b.to_vector(), r.to_vector());
+  require_close_vec("dw", w.grad().to_vector(), ref.dw, 1e-12, 1e-12);
+
+  // Without grad mode nothing is recorded.
+  NoGradGuard guard;
+  CHECK_FALSE(conv2d(x, w, b, 1, 1).requires_grad());
+}
+
+TEST_CASE("conv2d: non-contiguous inputs", "[conv]") {
+  // A channels-last tensor permuted to NCHW is a strided view; the result must match its copy.
+  Tensor nhwc = randn64({2, 5, 4, 3}, 41, 1.0, 0.0, false);
+  Tensor x = nhwc.permute({0, 3, 1, 2});
+  REQUIRE_FALSE(x.is_contiguous());
+  Tensor w = randn64({2, 3, 3, 3}, 42, 1.0, 0.0, false);
+  test::require_close("strided input", conv2d(x, w, Tensor(), 1, 1),
+                      conv2d(x.contiguous(), w, Tensor(), 1, 1), 1e-14, 1e-14);
+  Tensor v = leaf(nhwc);
+  check_gradients(
+      "conv2d through permute",
+      [](const std::vector<Tensor>& in) {
+        return conv2d(in[0].permute({0, 3, 1, 2}), in[1], Tensor(), 2, 1);
+      },
+      {v, leaf(w)});
+}
+
+TEST_CASE("conv2d: agrees with a direct loop on multi-threaded shapes", "[conv]") {
+  // Each case has enough work (> 2^18 multiply-adds) for the backend to use its OpenMP team.
+  const std::vector<ConvCase> cases = {
+      {3, 6, 8, 21, 19, 3, 3, 1, 1, true},    // odd batch: column blocks across threads
+      {1, 16, 12, 29, 27, 3, 3, 2, 1, true},  // one sample: channel-split input gradient
+      {2, 9, 6, 12, 12, 5, 5, 1, 2, false},   // 5x5 kernel
+      {1, 48, 40, 16, 16, 1, 1, 1, 0, true},  // 1x1 direct path, one sample
+      {5, 24, 40, 9, 9, 1, 1, 1, 0, false},   // 1x1 direct path, several samples
+      {4, 16, 16, 37, 13, 3, 3, 3, 0, true},  // stride 3 (kernel == stride, no overlap)
+      {1, 16, 16, 13, 11, 3, 3, 1, 1, true},  // column blocks that end mid-row
+      {2, 12, 10, 23, 17, 5, 5, 1, 2, true},  // 5x5 "same" padding, blocks end mid-row
+  };
+  uint64_t seed = 900;
+  for (const ConvCase& c : cases) {
+    for (DType dt : {DType::F64, DType::F32}) {
+      INFO(describe(c) << " in " << dtype_name(dt));
+      const double tol = dt == DType::F64 ? 1e-11 : 2e-4;
+      Tensor x = randn64({c.n, c.ci, c.h, c.w}, seed, 1.0, 0.0, false);
+      Tensor w = randn64({c.co, c.ci, c.kh, c.kw}, seed + 1, 0.3, 0.0, false);
+      Tensor b = c.bias ? randn64({c.co}, seed + 2, 1.0, 0.0, false) : Tensor();
+      const int64_t ho = (c.h + 2 * c.pad - c.kh) / c.stride + 1;
+      const int64_t wo = (c.w + 2 * c.pad - c.kw) / c.stride + 1;
+      Tensor r = randn64({c.n, c.co, ho, wo}, seed + 3, 1.0, 0.0, false);
+      const Reference ref = reference_conv(
+          c, x.to_vector(), w.to_vector(), c.bias ? b.to_vector() : std::vector<double>{},
+          r.to_vector());
+      Tensor xt = leaf(x.to(dt)), wt = leaf(w.to(dt));
+      Tensor bt = c.bias ? leaf(b.to(dt)) : Tensor();
+      Tensor y = conv2d(xt, wt, bt, c.stride, c.pad);
+      REQUIRE(y.shape() == Shape{c.n, c.co, ho, wo});
+      REQUIRE(y.dtype() == dt);
+      require_close_vec("y", y.to_vector(), ref.y, tol, tol);
+      sum(mul(y, r.to(dt))).backward();
+      require_close_vec("dx", xt.grad().to_vector(), ref.dx, tol, tol);
+      require_close_vec("dw", wt.grad().to_vector(), ref.dw, tol * 10, tol);
+      if (c.bias) require_close_vec("db", bt.grad().to_vector(), ref.db, tol * 10, tol);
+    }
+    seed += 4;
+  }
+}
+
+TEST_CASE("conv2d: gradients are bit-identical across runs", "[conv]") {
+  // The weight gradient is reduced over threads in a fixed order.
+  Tensor x = randn64({7, 8, 15, 13}, 51, 1.0, 0.0, false).to(DType::F32);
+  Tensor w = randn64({12, 8, 3, 3}, 52, 0.3, 0.0, false).to(DType::F32);
+  Tensor r = randn64({7, 12, 15, 13}, 53, 1.0, 0.0, false).to(DType::F32);
+  std::vector<std::vector<double>> grads;
+  for (int run = 0; run < 2; ++run) {
+    Tensor xl = leaf(x), wl = leaf(w);
+    sum(mul(conv2d(xl, wl, Tensor(), 1, 1), r)).backward();
+    grads.push_back(wl.grad().to_vector());
+    grads.push_back(xl.grad().to_vector());
+  }
+  CHECK(grads[0] == grads[2]);
+  CHECK(grads[1] == grads[3]);
+}
+
+TEST_CASE("conv2d: bad inputs throw s2dm::Error", "[conv]") {
+  Tensor x = Tensor::zeros({2, 3, 8, 8});
+  Tensor w = Tensor::zeros({4, 3, 3, 3});
+  CHECK_THROWS_WITH(conv2d(x, Tensor::zeros({4, 5, 3, 3})),
+                    Catch::Contains("3 channels") && Catch::Contains("[4, 5, 3, 3]") &&
+                        Catch::Contains("[2, 3, 8, 8]"));
+  CHECK_THROWS_WITH(conv2d(Tensor::zeros({3, 8, 8}), w), Catch::Contains("4-D"));
+  CHECK_THROWS_WITH(conv2d(x, Tensor::zeros({4, 3, 3})), Catch::Contains("4-D"));
+  CHECK_THROWS_WITH(conv2d(x, w, Tensor(), 0), Catch::Contains("stride"));
+  CHECK_THROWS_WITH(conv2d(x, w, Tensor(), 1, -1), Catch::Contains("padding"));
+  CHECK_THROWS_WITH(conv2d(x, Tensor::zeros({4, 3, 9, 3})), Catch::Contains("larger than"));
+  CHECK_NOTHROW(conv2d(x, Tensor::zeros({4, 3, 9, 3}), Tensor(), 1, 1));  // 10x10 padded
+  CHECK_THROWS_WITH(conv2d(x, w, Tensor::zeros({3})), Catch::Contains("bias"));
+  CHECK_THROWS_WITH(conv2d(x, w.to(DType::F64)), Catch::Contains("dtype"));
+  CHECK_THROWS_AS(conv2d(x.to(DType::BF16), w.to(DType::BF16)), Error);
+  CHECK_THROWS_AS(conv2d(x, Tensor::zeros({0, 3, 3, 3})), Error);
+  CHECK_THROWS_AS(conv2d(Tensor(), w), Error);
+}
+
+TEST_CASE("conv2d: an empty batch gives an empty output and zero weight gradients", "[conv]") {
+  Tensor x = leaf(Tensor::zeros({0, 3, 6, 6}, DType::F64));
+  Tensor w = leaf(Tensor::ones({4, 3, 3, 3}, DType::F64));
+  Tensor b = leaf(Tensor::ones({4}, DType::F64));
+  Tensor y = conv2d(x, w, b, 2, 1);
+  CHECK(y.shape() == Shape{0, 4, 3, 3});
+  sum(y).backward();
+  CHECK(w.grad().to_vector() == std::vector<double>(108, 0.0));
+  CHECK(b.grad().to_vector() == std::vector<double>(4, 0.0));
+  CHECK(x.grad().shape() == Shape{0, 3, 6, 6});
+}
+
+TEST_CASE("conv2d: PyTorch parity, float64", "[conv][golden]") {
+  // name -> (stride, padding, bias); shapes come from the files (see gen_conv.py).
+  const std::vector<std::tuple<std::string, int, int, bool>> cases = {
+      {"k3_s1_p1", 1, 1, true},     {"k3_s2_p0_odd", 2, 0, true},  {"k1_nobias", 1, 0, false},
+      {"k3_s2_p1_down", 2, 1, true}, {"k2x3_s2_p1", 2, 1, true},
+  };
+  for (const auto& [name, stride, pad, has_bias] : cases) {
+    INFO(name);
+    Tensor x = leaf(golden(name + "_x")), w = leaf(golden(name + "_w"));
+    Tensor b = has_bias ? leaf(golden(name + "_b")) : Tensor();
+    Tensor y = conv2d(x, w, b, stride, pad);
+    test::require_close(name + " y", y, golden(name + "_y"), 1e-12, 1e-12);
+    sum(mul(y, golden(name + "_r"))).backward();
+    test::require_close(name + " dx", x.grad(), golden(name + "_dx"), 1e-12, 1e-12);
+    test::require_close(name + " dw", w.grad(), golden(name + "_dw"), 1e-12, 1e-12);
+    if (has_bias) test::require_close(name + " db", b.grad(), golden(name + "_db"), 1e-12, 1e-12);
+  }
+}
+
+namespace {
+
+// The integer formula of gen_conv.py: ((i * mult) % mod) / (mod / 2) - 1, times scale.
+Tensor formula(const Shape& shape, int64_t mult, int64_t mod, double scale) {
+  std::vector<double> v(static_cast<size_t>(shape_numel(shape)));
+  for (size_t i = 0; i < v.size(); ++i) {
+    const auto k = static_cast<int64_t>(i);
+    v[i] = (static_cast<double>((k * mult) % mod) / (static_cast<double>(mod) / 2.0) - 1.0) * scale;
+  }
+  return Tensor::from_vector(v, shape, DType::F64).to(DType::F32);
+}
+
+// Every `stride`-th element of t, flattened (the subsampling gen_conv.py stores).
+Tensor every(const Tensor& t, int64_t stride) {
+  const std::vector<double> v = t.to_vector();
+  std::vector<double> out;
+  for (size_t i = 0; i < v.size(); i += static_cast<size_t>(stride)) out.push_back(v[i]);
+  return Tensor::from_vector(out, {static_cast<int64_t>(out.size())}, DType::F64);
+}
+
+}  // namespace
+
+TEST_CASE("conv2d: PyTorch parity, float32 at a UNet shape", "[conv][golden]") {
+  // N=2, 64->64, 16x16, 3x3, padding 1, computed by PyTorch in float32.
+  Tensor x = leaf(formula({2, 64, 16, 16}, 7919, 2003, 1.0));
+  Tensor w = leaf(formula({64, 64, 3, 3}, 104729, 1009, 0.05));
+  Tensor b = leaf(formula({64}, 13, 17, 0.5));
+  Tensor r = formula({2, 64, 16, 16}, 31337, 997, 1.0);
+  Tensor y = conv2d(x, w, b, 1, 1);
+  REQUIRE(y.dtype() == DType::F32);
+  // Float32 rounding differs between the two GEMM orders; |y| <= 1.4, |dw| <= 16 here.
+  test::require_close("unet y", every(y, 7), golden("unet_f32_y").to(DType::F64), 1e-5, 1e-5);
+  sum(mul(y, r)).backward();
+  test::require_close("unet dx", every(x.grad(), 7), golden("unet_f32_dx").to(DType::F64), 1e-5,
+                      1e-5);
+  test::require_close("unet dw", every(w.grad(), 5), golden("unet_f32_dw").to(DType::F64), 1e-4,
+                      1e-5);
+  test::require_close("unet db", b.grad(), golden("unet_f32_db").to(DType::F64), 1e-4, 1e-5);
+}
