@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages s2dm builds and tests with; skips what is already installed.
 # Extra packages can be named as arguments (e.g. python3-torch for golden files and benchmarks).
 set -euo pipefail
-pkgs=(cmake g++ make pkg-config ccache libfmt-dev catch2 libopenblas-dev nlohmann-json3-dev libcli11-dev dataset-fashion-mnist
+pkgs=(cmake g++ make pkg-config ccache libfmt-dev catch2 libopenblas-openmp-dev nlohmann-json3-dev libcli11-dev dataset-fashion-mnist
       zlib1g-dev libstb-dev "$@")
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,9 +1,12 @@
-// CPU backend: memory, fill and strided copy (with dtype conversion).
+// CPU backend: memory (with a cache of freed large blocks), fill and strided copy (with dtype
+// conversion).
 #include "engine/cpu/cpu_backend.h"
 
 #include <cstdlib>
 #include <cstring>
-#include <new>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
 
 #include "engine/cpu/dispatch.h"
 #include "engine/cpu/strided.h"
@@ -15,14 +18,75 @@ Backend& cpu_backend() {
   return b;
 }
 
+namespace {
+// Freed large blocks are kept by size and handed out again. Training allocates the same sizes every
+// step, and a fresh large block from the system costs page faults and zero-filling on first touch.
+class HostBlockCache {
+ public:
+  static constexpr size_t kMinCached = size_t{1} << 16;  // smaller blocks: plain malloc is cheap
+  static constexpr size_t kMaxCachedBytes = size_t{2} << 30;
+
+  void* take(size_t bytes) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = free_.find(bytes);
+    if (it == free_.end() || it->second.empty()) return nullptr;
+    void* p = it->second.back();
+    it->second.pop_back();
+    cached_ -= bytes;
+    return p;
+  }
+  // Returns false when the cache is full (the caller frees the block).
+  bool give(void* p, size_t bytes) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (cached_ + bytes > kMaxCachedBytes) return false;
+    free_[bytes].push_back(p);
+    cached_ += bytes;
+    return true;
+  }
+  void release_all() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& [bytes, blocks] : free_)
+      for (void* p : blocks) std::free(p);
+    free_.clear();
+    cached_ = 0;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<size_t, std::vector<void*>> free_;
+  size_t cached_ = 0;
+};
+
+HostBlockCache& block_cache() {
+  static HostBlockCache* cache = new HostBlockCache();  // outlives every static Tensor
+  return *cache;
+}
+
+size_t rounded(size_t nbytes) {
+  const size_t unit = nbytes >= HostBlockCache::kMinCached ? 4096 : 64;  // 64-byte SIMD/BLAS alignment
+  return (nbytes + unit - 1) / unit * unit;
+}
+}  // namespace
+
 void* CpuBackend::allocate(size_t nbytes) {
-  const size_t aligned = (nbytes + 63) / 64 * 64;  // 64-byte alignment for SIMD and BLAS
-  void* p = std::aligned_alloc(64, aligned);
-  S2DM_CHECK(p != nullptr, "out of host memory allocating {} bytes", nbytes);
+  const size_t bytes = rounded(nbytes);
+  if (bytes >= HostBlockCache::kMinCached)
+    if (void* p = block_cache().take(bytes)) return p;
+  void* p = std::aligned_alloc(64, bytes);
+  if (!p) {  // give the cached blocks back to the system and try once more
+    block_cache().release_all();
+    p = std::aligned_alloc(64, bytes);
+  }
+  S2DM_CHECK(p != nullptr, "out of host memory allocating {} bytes; use a smaller --batch or model", nbytes);
   return p;
 }
 
-void CpuBackend::deallocate(void* p, size_t) { std::free(p); }
+void CpuBackend::deallocate(void* p, size_t nbytes) {
+  const size_t bytes = rounded(nbytes);
+  if (bytes >= HostBlockCache::kMinCached && block_cache().give(p, bytes)) return;
+  std::free(p);
+}
+
 void CpuBackend::copy_from_host(void* dst, const void* src, size_t n) { std::memcpy(dst, src, n); }
 void CpuBackend::copy_to_host(void* dst, const void* src, size_t n) { std::memcpy(dst, src, n); }
 
@@ -49,22 +113,21 @@ template <typename S, typename D>
 void copy_typed(const Tensor& src, Tensor& dst) {
   const S* s = static_cast<const S*>(src.raw());
   D* d = static_cast<D*>(dst.raw());
-  if (src.is_contiguous() && dst.is_contiguous()) {
-    const int64_t n = src.numel();
-#pragma omp parallel for if (n > cpu::kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) {
-      if constexpr (std::is_same_v<S, uint16_t> && std::is_same_v<D, uint16_t>) d[i] = s[i];
-      else if constexpr (std::is_same_v<S, uint16_t>) d[i] = static_cast<D>(bf16_to_float(s[i]));
-      else if constexpr (std::is_same_v<D, uint16_t>) d[i] = float_to_bf16(static_cast<float>(s[i]));
-      else d[i] = static_cast<D>(s[i]);
+  cpu::strided_rows<2>(src.shape(), {src.strides(), dst.strides()},
+                       [&](const auto& o, int64_t len, const auto& inner) {
+    const S* rs = s + o[0];
+    D* rd = d + o[1];
+    auto convert = [](S v) -> D {
+      if constexpr (std::is_same_v<S, D>) return v;
+      else if constexpr (std::is_same_v<S, uint16_t>) return static_cast<D>(bf16_to_float(v));
+      else if constexpr (std::is_same_v<D, uint16_t>) return float_to_bf16(static_cast<float>(v));
+      else return static_cast<D>(v);
+    };
+    if (inner[0] == 1 && inner[1] == 1) {
+      for (int64_t j = 0; j < len; ++j) rd[j] = convert(rs[j]);
+    } else {
+      for (int64_t j = 0; j < len; ++j) rd[j * inner[1]] = convert(rs[j * inner[0]]);
     }
-    return;
-  }
-  cpu::strided_for<2>(src.shape(), {src.strides(), dst.strides()}, [&](const auto& o) {
-    if constexpr (std::is_same_v<S, uint16_t> && std::is_same_v<D, uint16_t>) d[o[1]] = s[o[0]];
-    else if constexpr (std::is_same_v<S, uint16_t>) d[o[1]] = static_cast<D>(bf16_to_float(s[o[0]]));
-    else if constexpr (std::is_same_v<D, uint16_t>) d[o[1]] = float_to_bf16(static_cast<float>(s[o[0]]));
-    else d[o[1]] = static_cast<D>(s[o[0]]);
   });
 }
 

@@ -108,8 +108,24 @@ void CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& o
 #pragma omp parallel for if (n > cpu::kParallelGrain)
       for (int64_t i = 0; i < n; ++i) po[i] = apply_binary(op, pa[i], pb[i]);
     } else {
-      cpu::strided_for<3>(out.shape(), {a.strides(), b.strides(), out.strides()},
-                          [&](const auto& o) { po[o[2]] = apply_binary(op, pa[o[0]], pb[o[1]]); });
+      cpu::strided_rows<3>(out.shape(), {a.strides(), b.strides(), out.strides()},
+                           [&](const auto& o, int64_t len, const auto& inner) {
+        const T* ra = pa + o[0];
+        const T* rb = pb + o[1];
+        T* ro = po + o[2];
+        if (inner[0] == 1 && inner[1] == 1 && inner[2] == 1) {
+          for (int64_t j = 0; j < len; ++j) ro[j] = apply_binary(op, ra[j], rb[j]);
+        } else if (inner[0] == 1 && inner[1] == 0 && inner[2] == 1) {  // b broadcast along the row
+          const T bv = rb[0];
+          for (int64_t j = 0; j < len; ++j) ro[j] = apply_binary(op, ra[j], bv);
+        } else if (inner[0] == 0 && inner[1] == 1 && inner[2] == 1) {  // a broadcast along the row
+          const T av = ra[0];
+          for (int64_t j = 0; j < len; ++j) ro[j] = apply_binary(op, av, rb[j]);
+        } else {
+          for (int64_t j = 0; j < len; ++j)
+            ro[j * inner[2]] = apply_binary(op, ra[j * inner[0]], rb[j * inner[1]]);
+        }
+      });
     }
   });
 }

@@ -7,56 +7,79 @@
 
 namespace s2dm {
 
-// View x as [outer, r, inner]-style nests: for each output element, sum the input elements that map
-// to it. Output strides are 0 along the reduced dims, so one strided pass in input order does it;
-// parallelism is over output elements when there are enough of them.
+// x and out are contiguous, so neighbouring dims that are both kept (or both reduced) merge into
+// one. Two layouts cover nearly every call and get dedicated loops: the reduced dims innermost
+// (per-channel sums of an activation: a contiguous run per output element) and a single reduced
+// dim outermost (bias gradients: column sums, vectorised over the kept dim). Sums are in double.
 void CpuBackend::sum_to(const Tensor& x, Tensor& out) {
   const Shape& xs = x.shape();
-  const size_t nd = xs.size();
   S2DM_CHECK(out.dim() == x.dim(), "sum_to: rank mismatch {} vs {}", x.str(), out.str());
-  // Reorder into kept dims (outer loop) and reduced dims (inner loop).
-  Shape kept_shape, red_shape;
-  Strides kept_xstr, red_xstr, kept_ostr;
-  const Strides xst = contiguous_strides(xs), ost = contiguous_strides(out.shape());
-  for (size_t d = 0; d < nd; ++d) {
-    if (out.shape()[d] == xs[d]) {
-      kept_shape.push_back(xs[d]);
-      kept_xstr.push_back(xst[d]);
-      kept_ostr.push_back(ost[d]);
-    } else {
-      S2DM_CHECK(out.shape()[d] == 1, "sum_to: cannot reduce {} to {}", x.str(), out.str());
-      red_shape.push_back(xs[d]);
-      red_xstr.push_back(xst[d]);
-    }
+  struct Segment {
+    int64_t size;
+    bool reduced;
+  };
+  std::vector<Segment> seg;
+  for (size_t d = 0; d < xs.size(); ++d) {
+    S2DM_CHECK(out.shape()[d] == xs[d] || out.shape()[d] == 1, "sum_to: cannot reduce {} to {}",
+               x.str(), out.str());
+    if (xs[d] == 1) continue;
+    const bool red = out.shape()[d] != xs[d];
+    if (!seg.empty() && seg.back().reduced == red) seg.back().size *= xs[d];
+    else seg.push_back({xs[d], red});
   }
-  const int64_t n_out = shape_numel(kept_shape), n_red = shape_numel(red_shape);
+  const int64_t n = x.numel();
   cpu::dispatch_float(x.dtype(), [&](auto tag_) {
     using T = decltype(tag_);
     const T* px = x.data<T>();
     T* po = out.data<T>();
-#pragma omp parallel for if (n_out * n_red > 32768)
+    if (n == 0) {
+      for (int64_t i = 0; i < out.numel(); ++i) po[i] = T(0);
+      return;
+    }
+    if (seg.size() == 2 && seg[0].reduced && !seg[1].reduced) {  // column sums
+      const int64_t rows = seg[0].size, cols = seg[1].size;
+      constexpr int64_t kBlock = 256;
+#pragma omp parallel for if (n > 32768)
+      for (int64_t c0 = 0; c0 < cols; c0 += kBlock) {
+        const int64_t c1 = std::min(cols, c0 + kBlock);
+        double acc[kBlock] = {};
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t c = c0; c < c1; ++c) acc[c - c0] += static_cast<double>(px[r * cols + c]);
+        for (int64_t c = c0; c < c1; ++c) po[c] = static_cast<T>(acc[c - c0]);
+      }
+      return;
+    }
+    // General nest: kept segments index the output; reduced segments are summed, the innermost
+    // segment's elements being contiguous in x.
+    Shape kept, red;
+    Strides kept_x, red_x;
+    int64_t stride = 1;
+    for (size_t i = seg.size(); i-- > 0;) {
+      (seg[i].reduced ? red : kept).insert((seg[i].reduced ? red : kept).begin(), seg[i].size);
+      (seg[i].reduced ? red_x : kept_x).insert((seg[i].reduced ? red_x : kept_x).begin(), stride);
+      stride *= seg[i].size;
+    }
+    const int64_t n_out = shape_numel(kept), n_red = shape_numel(red);
+    const bool inner_run = !red.empty() && red_x.back() == 1;
+    const int64_t run = inner_run ? red.back() : 1;
+#pragma omp parallel for if (n > 32768 && n_out > 1)
     for (int64_t o = 0; o < n_out; ++o) {
-      int64_t xoff = 0, ooff = 0, rem = o;
-      for (size_t d = kept_shape.size(); d-- > 0;) {
-        const int64_t i = rem % kept_shape[d];
-        rem /= kept_shape[d];
-        xoff += i * kept_xstr[d];
-        ooff += i * kept_ostr[d];
+      int64_t xoff = 0, rem = o;
+      for (size_t d = kept.size(); d-- > 0;) {
+        xoff += (rem % kept[d]) * kept_x[d];
+        rem /= kept[d];
       }
       double acc = 0;
-      if (red_shape.size() == 1 && red_xstr[0] == 1) {
-        for (int64_t r = 0; r < n_red; ++r) acc += static_cast<double>(px[xoff + r]);
-      } else {
-        for (int64_t r = 0; r < n_red; ++r) {
-          int64_t roff = 0, rr = r;
-          for (size_t d = red_shape.size(); d-- > 0;) {
-            roff += (rr % red_shape[d]) * red_xstr[d];
-            rr /= red_shape[d];
-          }
-          acc += static_cast<double>(px[xoff + roff]);
+      for (int64_t r = 0; r < n_red; r += run) {
+        int64_t roff = 0, rr = r;
+        for (size_t d = red.size(); d-- > 0;) {
+          roff += (rr % red[d]) * red_x[d];
+          rr /= red[d];
         }
+        const T* p = px + xoff + roff;
+        for (int64_t j = 0; j < run; ++j) acc += static_cast<double>(p[j]);
       }
-      po[ooff] = static_cast<T>(acc);
+      po[o] = static_cast<T>(acc);
     }
   });
 }
