@@ -79,7 +79,8 @@ int run(int argc, char** argv) {
   int_opt("--ckpt-every", over, "ckpt_every", "checkpoint every N steps [500]");
   int_opt("--sample-every", over, "sample_every", "sample grid every N steps, 0 = at the end [500]");
   int_opt("--sample-count", over, "sample_count", "images in each sample grid [16]");
-  int_opt("--sample-steps", over, "sample_steps", "DDIM steps for the sample grids [20]");
+  int_opt("--sample-steps", over, "sample_steps", "sampler steps for the sample grids [100]");
+  str_opt("--sample-sampler", over, "sample_sampler", "ddpm (x0 clipped) or ddim for the sample grids [ddpm]");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -94,7 +95,7 @@ int run(int argc, char** argv) {
     for (const auto& [key, value] : over.items()) {
       static const std::set<std::string> changeable = {"steps", "out_dir", "device", "log_every",
                                                        "ckpt_every", "sample_every", "sample_count",
-                                                       "sample_steps"};
+                                                       "sample_steps", "sample_sampler"};
       S2DM_CHECK(changeable.count(key), "--resume continues with the checkpoint's settings; '{}' cannot "
                  "change (only steps, out, device and the logging/checkpoint/sample intervals can)", key);
     }

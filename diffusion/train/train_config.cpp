@@ -24,6 +24,8 @@ void TrainConfig::validate() const {
   S2DM_CHECK(log_every >= 1 && ckpt_every >= 1 && sample_every >= 0,
              "log_every and ckpt_every must be >= 1 and sample_every >= 0");
   S2DM_CHECK(sample_count >= 1 && sample_steps >= 1, "sample_count and sample_steps must be >= 1");
+  S2DM_CHECK(sample_sampler == "ddpm" || sample_sampler == "ddim",
+             "sample_sampler must be ddpm or ddim, got '{}'", sample_sampler);
   S2DM_CHECK(!out_dir.empty(), "out_dir must not be empty");
 }
 
@@ -55,7 +57,8 @@ nlohmann::json TrainConfig::to_json() const {
           {"ckpt_every", ckpt_every},
           {"sample_every", sample_every},
           {"sample_count", sample_count},
-          {"sample_steps", sample_steps}};
+          {"sample_steps", sample_steps},
+          {"sample_sampler", sample_sampler}};
 }
 
 namespace {
@@ -75,7 +78,7 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, TrainConfig c) {
   try {
     check_keys(j, {"preset", "model", "data", "loss", "batch", "steps", "seed", "lr", "grad_clip",
                    "ema_decay", "out_dir", "device", "log_every", "ckpt_every", "sample_every",
-                   "sample_count", "sample_steps"}, "");
+                   "sample_count", "sample_steps", "sample_sampler"}, "");
     // An explicit model block wins; the preset name is then only a label.
     if (j.contains("preset")) c.preset = j.at("preset").get<std::string>();
     if (j.contains("model")) {
@@ -116,6 +119,7 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, TrainConfig c) {
     take(j, "sample_every", c.sample_every);
     take(j, "sample_count", c.sample_count);
     take(j, "sample_steps", c.sample_steps);
+    take(j, "sample_sampler", c.sample_sampler);
   } catch (const nlohmann::json::exception& e) {
     fail("config: {}", e.what());
   }

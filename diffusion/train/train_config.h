@@ -38,7 +38,9 @@ struct TrainConfig {
   int64_t ckpt_every = 500;
   int64_t sample_every = 500;  // 0 = only at the end
   int64_t sample_count = 16;
-  int64_t sample_steps = 20;   // DDIM (η = 0) steps for the periodic grids
+  int64_t sample_steps = 100;  // sampler steps for the periodic grids
+  // ddpm (x0̂ clipped: robust early in training) or ddim (η = 0) for the periodic grids
+  std::string sample_sampler = "ddpm";
 
   void validate() const;
   nlohmann::json to_json() const;

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "diffusion/ddim.h"
+#include "diffusion/ddpm.h"
 #include "diffusion/s2dm_loss.h"
 #include "diffusion/schedule.h"
 #include "diffusion/timesteps.h"
@@ -52,7 +53,8 @@ void write_samples(const UNet& ema_model, const TrainConfig& cfg, const NoiseSch
   Tensor x = randn({cfg.sample_count, m.in_channels, m.resolution, m.resolution}, gen, DType::F32, device);
   EpsModel model = [&](const Tensor& xt, const Tensor& t) { return ema_model.forward(xt, t); };
   const auto seq = make_steps(StepSpacing::Uniform, schedule.num_steps(), cfg.sample_steps);
-  SampleResult r = ddim_sample(model, schedule, x, seq, 0.0, gen);
+  SampleResult r = cfg.sample_sampler == "ddim" ? ddim_sample(model, schedule, x, seq, 0.0, gen)
+                                                : ddpm_sample(model, schedule, x, seq, gen);
   const int64_t nrow = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(cfg.sample_count))));
   save_image_grid(path, r.x0, nrow);
 }
