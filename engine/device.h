@@ -2,6 +2,8 @@
 #pragma once
 #include <string>
 
+#include "engine/error.h"
+
 namespace s2dm {
 
 enum class DeviceType : uint8_t { CPU, CUDA };
@@ -15,6 +17,15 @@ struct Device {
   bool is_cpu() const { return type == DeviceType::CPU; }
   bool operator==(const Device&) const = default;
   std::string str() const { return is_cpu() ? "cpu" : "cuda:" + std::to_string(index); }
+  // "cpu", "cuda" (= cuda:0) or "cuda:N"; anything else is an error naming the accepted forms.
+  static Device parse(const std::string& s) {
+    if (s == "cpu") return cpu();
+    if (s == "cuda") return cuda(0);
+    if (s.rfind("cuda:", 0) == 0 && s.size() > 5 &&
+        s.find_first_not_of("0123456789", 5) == std::string::npos && s.size() < 9)
+      return cuda(std::stoi(s.substr(5)));
+    fail("unknown device '{}'; use cpu, cuda or cuda:N", s);
+  }
 };
 
 }  // namespace s2dm

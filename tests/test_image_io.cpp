@@ -19,30 +19,16 @@
 #include "engine/io/image.h"
 #include "engine/io/npz.h"
 
+#include "tests/temp_dir.h"
+
 using namespace s2dm;
 namespace fs = std::filesystem;
 using Catch::Contains;
 
+using test::TempDir;
+
 namespace {
 
-// A fresh directory under the system temp dir, removed with everything in it on scope exit.
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    std::random_device rd;
-    dir = fs::temp_directory_path() /
-          fmt::format("s2dm_image_test_{}_{}_{:08x}", ::getpid(), counter++, rd());
-    fs::create_directories(dir);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return (dir / name).string(); }
-};
 
 void write_raw(const std::string& path, const std::string& bytes) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);

@@ -10,6 +10,7 @@
 #include "engine/data/dataset.h"
 #include "engine/error.h"
 #include "engine/io/safetensors.h"
+#include "tests/temp_dir.h"
 
 using namespace s2dm;
 namespace fs = std::filesystem;
@@ -60,12 +61,6 @@ TrainConfig tiny_config(const std::string& out) {
   return c;
 }
 
-fs::path temp_dir(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("s2dm_train_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p;
-}
 
 TrainOptions quiet_with(std::shared_ptr<const Dataset> d) {
   TrainOptions o;
@@ -77,7 +72,8 @@ TrainOptions quiet_with(std::shared_ptr<const Dataset> d) {
 }  // namespace
 
 TEST_CASE("N steps straight equal N/2 + resume + N/2, bit for bit", "[train]") {
-  const fs::path dir = temp_dir("resume");
+  test::TempDir tmp("train");
+  const fs::path dir = tmp.dir;
   auto data = std::make_shared<StripeData>();
 
   TrainConfig straight = tiny_config((dir / "a").string());
@@ -113,11 +109,11 @@ TEST_CASE("N steps straight equal N/2 + resume + N/2, bit for bit", "[train]") {
   CHECK(ck.state.data_epoch * 40 + ck.state.data_position >= 6 * 4);
   CHECK(fs::exists(dir / "a" / "metrics.jsonl"));
   CHECK(fs::exists(dir / "a" / "samples" / "step_0000006.png"));
-  fs::remove_all(dir);
 }
 
 TEST_CASE("a NaN loss stops training and keeps the last good checkpoint", "[train]") {
-  const fs::path dir = temp_dir("nan");
+  test::TempDir tmp("train");
+  const fs::path dir = tmp.dir;
   TrainConfig cfg = tiny_config(dir.string());
   cfg.steps = 10;
   // 4 images per step: steps 1-4 are clean (checkpoint at 3), step 5's batch is NaN.
@@ -128,11 +124,11 @@ TEST_CASE("a NaN loss stops training and keeps the last good checkpoint", "[trai
   CHECK(ck.state.step == 3);
   for (const auto& [name, t] : ck.file.tensors)
     for (double v : t.to_vector()) REQUIRE(std::isfinite(v));
-  fs::remove_all(dir);
 }
 
 TEST_CASE("a stop request checkpoints and returns early", "[train]") {
-  const fs::path dir = temp_dir("stop");
+  test::TempDir tmp("train");
+  const fs::path dir = tmp.dir;
   TrainConfig cfg = tiny_config(dir.string());
   std::atomic<int> stop{15};  // already requested: stops before the first step
   TrainOptions o = quiet_with(std::make_shared<StripeData>());
@@ -141,7 +137,6 @@ TEST_CASE("a stop request checkpoints and returns early", "[train]") {
   CHECK(r.interrupted);
   CHECK(r.step == 0);
   CHECK(load_checkpoint(checkpoint_path(cfg)).state.step == 0);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("training configs reject bad values and unknown keys", "[train]") {

@@ -30,13 +30,6 @@ struct Args {
   std::string grid, folder, npz, init_noise, device = "cpu";
 };
 
-Device parse_device(const std::string& s) {
-  if (s == "cpu") return Device::cpu();
-  if (s == "cuda") return Device::cuda(0);
-  if (s.rfind("cuda:", 0) == 0) return Device::cuda(std::stoi(s.substr(5)));
-  fail("unknown --device '{}'; use cpu, cuda or cuda:N", s);
-}
-
 UNetConfig model_config(const Args& a, const SafetensorsFile& file) {
   if (!a.model_config.empty()) {
     std::ifstream f(a.model_config);
@@ -123,7 +116,7 @@ int run(int argc, char** argv) {
     return app.exit(e);
   }
   if (a.grid.empty() && a.folder.empty() && a.npz.empty()) a.grid = "samples.png";
-  const Device device = parse_device(a.device);
+  const Device device = Device::parse(a.device);
   backend_for(device);
 
   const SafetensorsFile file = load_safetensors(a.checkpoint, DType::F32);

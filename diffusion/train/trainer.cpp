@@ -29,18 +29,6 @@ namespace s2dm {
 
 namespace {
 
-Device parse_device(const std::string& s) {
-  if (s == "cpu") return Device::cpu();
-  if (s == "cuda") return Device::cuda(0);
-  if (s.rfind("cuda:", 0) == 0) {
-    try {
-      return Device::cuda(std::stoi(s.substr(5)));
-    } catch (const std::logic_error&) {
-    }
-  }
-  fail("unknown device '{}'; use cpu, cuda or cuda:N", s);
-}
-
 // Noise stream separate from the data loader's: the loader keys its Philox counters by the seed
 // too, but in its own reserved counter range (see data_loader.h).
 constexpr uint64_t kNoiseStream = 0x5eed5eedULL;
@@ -98,7 +86,7 @@ std::shared_ptr<const Dataset> load_training_data(const DataConfig& d, const UNe
 
 TrainResult train(const TrainConfig& cfg, const TrainOptions& opt) {
   cfg.validate();
-  const Device device = parse_device(cfg.device);
+  const Device device = Device::parse(cfg.device);
   backend_for(device);  // fails early, with the fix, when the device is unavailable
   std::filesystem::create_directories(std::filesystem::path(cfg.out_dir) / "samples");
   const std::string ckpt_file = checkpoint_path(cfg);

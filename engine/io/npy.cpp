@@ -20,12 +20,6 @@ constexpr char kMagic[] = "\x93NUMPY";
 constexpr size_t kMagicLen = 6;
 constexpr size_t kMaxHeader = 1 << 20;  // numpy's own headers are < 1 KiB; refuse absurd ones
 
-struct NpyHeader {
-  std::string descr;
-  bool fortran_order = false;
-  Shape shape;
-};
-
 class HeaderParser {
  public:
   HeaderParser(std::string_view text, const std::string& path) : s_(text), path_(path) {}
@@ -147,7 +141,7 @@ class HeaderParser {
   const std::string& path_;
 };
 
-uint64_t read_le(const std::string& b, size_t pos, int nbytes) {
+uint64_t read_le(std::string_view b, size_t pos, int nbytes) {
   uint64_t v = 0;
   for (int i = 0; i < nbytes; ++i)
     v |= static_cast<uint64_t>(static_cast<unsigned char>(b[pos + static_cast<size_t>(i)]))
@@ -155,7 +149,10 @@ uint64_t read_le(const std::string& b, size_t pos, int nbytes) {
   return v;
 }
 
-std::string make_header(const std::string& descr, const Shape& shape) {
+
+}  // namespace
+
+std::string npy_header(const std::string& descr, const Shape& shape) {
   std::string dims;
   for (int64_t d : shape) dims += std::to_string(d) + ", ";
   if (!dims.empty()) dims.resize(dims.size() - 2);
@@ -176,10 +173,7 @@ std::string make_header(const std::string& descr, const Shape& shape) {
   return out + dict;
 }
 
-}  // namespace
-
-Tensor load_npy(const std::string& path) {
-  const std::string bytes = read_file(path);
+NpyHeader parse_npy_header(std::string_view bytes, const std::string& path) {
   const size_t probe = std::min(bytes.size(), kMagicLen);
   S2DM_CHECK(probe > 0 && std::memcmp(bytes.data(), kMagic, probe) == 0,
              "{} is not a .npy file (bad magic; expected \\x93NUMPY)", path);
@@ -196,9 +190,15 @@ Tensor load_npy(const std::string& path) {
   S2DM_CHECK(hstart + hlen <= bytes.size(),
              "{}: truncated .npy header (header says {} bytes, only {} follow)", path, hlen,
              bytes.size() - hstart);
-  const NpyHeader h =
-      HeaderParser(std::string_view(bytes).substr(hstart, static_cast<size_t>(hlen)), path).parse();
-  const size_t pos = hstart + static_cast<size_t>(hlen);
+  NpyHeader h = HeaderParser(bytes.substr(hstart, static_cast<size_t>(hlen)), path).parse();
+  h.data_offset = hstart + static_cast<size_t>(hlen);
+  return h;
+}
+
+Tensor load_npy(const std::string& path) {
+  const std::string bytes = read_file(path);
+  const NpyHeader h = parse_npy_header(bytes, path);
+  const size_t pos = h.data_offset;
 
   size_t elem = 0;
   DType dtype = DType::F32;
@@ -255,7 +255,7 @@ void save_npy(const std::string& path, const Tensor& t) {
   Tensor h = t.detach().to(Device::cpu());
   if (h.dtype() == DType::BF16) h = h.to(DType::F32);
   h = h.contiguous();
-  const std::string header = make_header(h.dtype() == DType::F64 ? "<f8" : "<f4", h.shape());
+  const std::string header = npy_header(h.dtype() == DType::F64 ? "<f8" : "<f4", h.shape());
   write_file_atomic_parts(path, {header, std::string_view(static_cast<const char*>(h.raw()),
                                                           h.nbytes())});
 }
@@ -265,7 +265,7 @@ void save_npy_u8(const std::string& path, const std::vector<uint8_t>& data, cons
     S2DM_CHECK(d >= 0, "save_npy_u8 {}: negative dimension in shape {}", path, shape_str(shape));
   S2DM_CHECK(static_cast<int64_t>(data.size()) == shape_numel(shape),
              "save_npy_u8 {}: {} bytes do not fill shape {}", path, data.size(), shape_str(shape));
-  const std::string header = make_header("|u1", shape);
+  const std::string header = npy_header("|u1", shape);
   write_file_atomic_parts(
       path, {header, std::string_view(reinterpret_cast<const char*>(data.data()), data.size())});
 }

@@ -6,11 +6,26 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/tensor.h"
 
 namespace s2dm {
+
+// The fields of a .npy header and where the array data starts.
+struct NpyHeader {
+  std::string descr;  // numpy dtype string, e.g. "<f4", "|u1"
+  bool fortran_order = false;
+  Shape shape;
+  size_t data_offset = 0;  // bytes from the start of the file (or archive member)
+};
+
+// Parses magic, version (1.0–3.0) and header dict at the start of `bytes`; errors name `where`
+// (a file, or an archive member). The data's size is not checked here.
+NpyHeader parse_npy_header(std::string_view bytes, const std::string& where);
+// Magic, version and the padded header dict for C-order data (the data then starts 64-aligned).
+std::string npy_header(const std::string& descr, const Shape& shape);
 
 // Reads '<f4' and '<f8' as F32/F64 and '|u1' converted to F32, into a contiguous CPU tensor.
 // Shapes "()" (a 0-d scalar), "(n,)" and higher ranks are accepted; Fortran-order arrays are

@@ -4,6 +4,8 @@
 // members live in memory, not in files of their own.
 #include "engine/io/npz.h"
 
+#include "engine/io/npy.h"
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -25,7 +27,6 @@ constexpr uint32_t kLocator64Sig = 0x07064b50;
 constexpr uint64_t kMax32 = 0xffffffffu;
 constexpr uint64_t kMax16 = 0xffffu;
 constexpr uint16_t kDosDate = (0 << 9) | (1 << 5) | 1;  // 1980-01-01, for reproducible bytes
-constexpr char kNpyMagic[] = "\x93NUMPY";
 
 void put16(std::string& s, uint64_t v) {
   for (int i = 0; i < 2; ++i) s += static_cast<char>((v >> (8 * i)) & 0xff);
@@ -85,141 +86,14 @@ int64_t itemsize_of(const std::string& descr) {
   return -1;
 }
 
-std::string npy_header(const std::string& descr, const Shape& shape) {
-  std::string dims;
-  for (int64_t d : shape) dims += std::to_string(d) + ", ";
-  if (!dims.empty()) dims.resize(dims.size() - 2);
-  if (shape.size() == 1) dims += ",";
-  std::string dict =
-      "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + dims + "), }";
-  const bool v2 = dict.size() + 64 > 0xffff;
-  const size_t prefix = 6 + 2 + (v2 ? 4 : 2);
-  // Pad so the array data starts on a 64-byte boundary of the member, as numpy does.
-  dict.append((64 - (prefix + dict.size() + 1) % 64) % 64, ' ');
-  dict += '\n';
-  std::string out(kNpyMagic, 6);
-  out += static_cast<char>(v2 ? 2 : 1);
-  out += '\0';
-  if (v2)
-    put32(out, dict.size());
-  else
-    put16(out, dict.size());
-  return out + dict;
-}
-
-// The .npy dict literal: {'descr': str, 'fortran_order': bool, 'shape': (ints)} in any key order.
-class NpyHeaderParser {
- public:
-  NpyHeaderParser(std::string_view s, std::string where) : s_(s), where_(std::move(where)) {}
-
-  void parse(NpzArray& a) {
-    bool fortran = false;
-    int seen = 0;
-    ws();
-    expect('{');
-    for (;;) {
-      ws();
-      if (take('}')) break;
-      const std::string key = str();
-      ws();
-      expect(':');
-      ws();
-      if (key == "descr") {
-        a.descr = str();
-        seen |= 1;
-      } else if (key == "fortran_order") {
-        if (s_.substr(i_, 4) == "True") {
-          fortran = true;
-          i_ += 4;
-        } else if (s_.substr(i_, 5) == "False") {
-          i_ += 5;
-        } else {
-          error("expected True or False");
-        }
-        seen |= 2;
-      } else if (key == "shape") {
-        a.shape = tuple();
-        seen |= 4;
-      } else {
-        error("unexpected key '" + key + "'");
-      }
-      ws();
-      if (take(',')) continue;
-      expect('}');
-      break;
-    }
-    S2DM_CHECK(seen == 7, "{}: .npy header lacks 'descr', 'fortran_order' or 'shape'", where_);
-    S2DM_CHECK(!fortran,
-               "{}: Fortran-order arrays are not supported; save np.ascontiguousarray(a) instead",
-               where_);
-  }
-
- private:
-  [[noreturn]] void error(const std::string& what) const {
-    fail("{}: malformed .npy header ({} at offset {})", where_, what, i_);
-  }
-  void ws() {
-    while (i_ < s_.size() && std::strchr(" \t\r\n", s_[i_]) != nullptr) ++i_;
-  }
-  bool take(char c) {
-    if (i_ < s_.size() && s_[i_] == c) {
-      ++i_;
-      return true;
-    }
-    return false;
-  }
-  void expect(char c) {
-    if (!take(c)) error(std::string("expected '") + c + "'");
-  }
-  std::string str() {
-    if (i_ >= s_.size() || (s_[i_] != '\'' && s_[i_] != '"')) error("expected a quoted string");
-    const size_t end = s_.find(s_[i_], i_ + 1);
-    if (end == std::string_view::npos) error("unterminated string");
-    std::string out(s_.substr(i_ + 1, end - i_ - 1));
-    i_ = end + 1;
-    return out;
-  }
-  Shape tuple() {
-    expect('(');
-    Shape shape;
-    for (;;) {
-      ws();
-      if (take(')')) return shape;
-      if (i_ >= s_.size() || s_[i_] < '0' || s_[i_] > '9') error("expected a dimension");
-      int64_t v = 0;
-      while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') {
-        if (v > (std::numeric_limits<int64_t>::max() - 9) / 10) error("dimension too large");
-        v = v * 10 + (s_[i_++] - '0');
-      }
-      shape.push_back(v);
-      ws();
-      if (!take(',')) {
-        expect(')');
-        return shape;
-      }
-    }
-  }
-
-  std::string_view s_;
-  std::string where_;
-  size_t i_ = 0;
-};
-
 NpzArray parse_member(std::string_view bytes, const std::string& where) {
-  S2DM_CHECK(bytes.size() >= 10 && std::memcmp(bytes.data(), kNpyMagic, 6) == 0,
-             "{}: not a .npy member (bad magic)", where);
-  const int major = static_cast<unsigned char>(bytes[6]);
-  S2DM_CHECK(major >= 1 && major <= 3, "{}: unsupported .npy version {}", where, major);
-  const size_t len_bytes = major == 1 ? 2 : 4;
-  S2DM_CHECK(bytes.size() >= 8 + len_bytes, "{}: truncated .npy header", where);
-  size_t hlen = 0;
-  for (size_t i = 0; i < len_bytes; ++i)
-    hlen |= static_cast<size_t>(static_cast<unsigned char>(bytes[8 + i])) << (8 * i);
-  const size_t start = 8 + len_bytes;
-  S2DM_CHECK(hlen <= bytes.size() - start, "{}: truncated .npy header ({} bytes announced)", where,
-             hlen);
+  const NpyHeader h = parse_npy_header(bytes, where);
+  S2DM_CHECK(!h.fortran_order,
+             "{}: Fortran-order arrays are not supported; save np.ascontiguousarray(a) instead",
+             where);
   NpzArray a;
-  NpyHeaderParser(bytes.substr(start, hlen), where).parse(a);
+  a.descr = h.descr;
+  a.shape = h.shape;
   const int64_t item = itemsize_of(a.descr);
   S2DM_CHECK(item > 0, "{}: unsupported .npy dtype '{}'", where, a.descr);
   uint64_t need = static_cast<uint64_t>(item);
@@ -228,10 +102,10 @@ NpzArray parse_member(std::string_view bytes, const std::string& where) {
                "{}: .npy shape {} is too large", where, shape_str(a.shape));
     need *= static_cast<uint64_t>(d);
   }
-  const size_t have = bytes.size() - start - hlen;
+  const size_t have = bytes.size() - h.data_offset;
   S2DM_CHECK(have == need, "{}: .npy data of shape {} '{}' needs {} bytes, the member has {}",
              where, shape_str(a.shape), a.descr, need, have);
-  a.data.assign(bytes.substr(start + hlen));
+  a.data.assign(bytes.substr(h.data_offset));
   return a;
 }
 
