@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Everything worth running on a lent GPU machine, in one call: build with CUDA, run the whole test
+# suite, run every benchmark, and collect the logs in one folder (default: $OUT when set, else
+# gpu-results/). Each step's exit status is recorded and the script goes on after a failure, so one
+# broken step does not cost the rest of the run.
+#
+#   bash scripts/gpu-run.sh [RESULTS_DIR]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-${OUT:-gpu-results}}
+mkdir -p "$out"
+summary="$out/summary.txt"
+: >"$summary"
+step() {  # step NAME COMMAND...: run, log to $out/NAME.log, record the status
+  local name=$1; shift
+  local t0=$SECONDS
+  "$@" >"$out/$name.log" 2>&1
+  local rc=$?
+  printf '%-28s exit %3d  %5ds\n' "$name" "$rc" $((SECONDS - t0)) | tee -a "$summary"
+  return 0
+}
+{
+  date -u
+  git rev-parse HEAD 2>/dev/null
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1
+  nproc
+} >"$out/machine.txt"
+
+step install  bash scripts/install-deps.sh python3-torch python3-numpy
+step configure cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DS2DM_CUDA=ON -DS2DM_WERROR=ON
+step build     cmake --build build-gpu -j "$(nproc)"
+step ctest     ctest --test-dir build-gpu --output-on-failure -j 4
+for b in build-gpu/benchmarks/bench_*; do
+  [ -x "$b" ] && step "$(basename "$b")" "$b"
+done
+echo "results in $out" | tee -a "$summary"
