@@ -1,15 +1,17 @@
 // Philox fills: one thread per element with a grid-stride loop. Each element is an independent
 // function of (seed, offset, index), so any launch configuration gives the same values.
-#include "kernels/philox.h"
 #include "kernels/random_fill.cuh"
 
+#include "kernels/philox.h"
+
 namespace s2dm::kernels {
+inline namespace S2DM_KERNEL_TARGET {
 
 namespace {
 constexpr int kBlock = 256;
 
 int blocks_for(int64_t n) {
-  const int64_t b = (n + kBlock - 1) / kBlock;
+  const int64_t b = ceil_div(n, kBlock);
   return static_cast<int>(b < 65535 ? (b > 0 ? b : 1) : 65535);
 }
 
@@ -18,7 +20,8 @@ __global__ void fill_uniform_kernel(T* out, int64_t n, uint64_t seed, uint64_t o
                                     double hi) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-    out[i] = static_cast<T>(lo + (hi - lo) * static_cast<double>(philox::uniform_at(seed, offset, i)));
+    out[i] = static_cast<T>(lo + (hi - lo) *
+                                     static_cast<double>(philox::uniform_at(seed, offset, i)));
 }
 
 template <typename T>
@@ -26,25 +29,34 @@ __global__ void fill_normal_kernel(T* out, int64_t n, uint64_t seed, uint64_t of
                                    double stddev) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-    out[i] = static_cast<T>(mean + stddev * static_cast<double>(philox::normal_at(seed, offset, i)));
+    out[i] = static_cast<T>(mean + stddev *
+                                       static_cast<double>(philox::normal_at(seed, offset, i)));
 }
 }  // namespace
 
 template <typename T>
 void launch_fill_uniform(T* out, int64_t n, uint64_t seed, uint64_t offset, double lo, double hi,
                          cudaStream_t stream) {
-  fill_uniform_kernel<T><<<blocks_for(n), kBlock, 0, stream>>>(out, n, seed, offset, lo, hi);
+  if (n <= 0) return;
+  launch(fill_uniform_kernel<T>, blocks_for(n), kBlock, 0, stream, out, n, seed, offset, lo, hi);
 }
 
 template <typename T>
 void launch_fill_normal(T* out, int64_t n, uint64_t seed, uint64_t offset, double mean,
                         double stddev, cudaStream_t stream) {
-  fill_normal_kernel<T><<<blocks_for(n), kBlock, 0, stream>>>(out, n, seed, offset, mean, stddev);
+  if (n <= 0) return;
+  launch(fill_normal_kernel<T>, blocks_for(n), kBlock, 0, stream, out, n, seed, offset, mean,
+         stddev);
 }
 
-template void launch_fill_uniform<float>(float*, int64_t, uint64_t, uint64_t, double, double, cudaStream_t);
-template void launch_fill_uniform<double>(double*, int64_t, uint64_t, uint64_t, double, double, cudaStream_t);
-template void launch_fill_normal<float>(float*, int64_t, uint64_t, uint64_t, double, double, cudaStream_t);
-template void launch_fill_normal<double>(double*, int64_t, uint64_t, uint64_t, double, double, cudaStream_t);
+#define S2DM_INSTANTIATE_FILLS(T)                                                          \
+  template void launch_fill_uniform<T>(T*, int64_t, uint64_t, uint64_t, double, double,   \
+                                       cudaStream_t);                                     \
+  template void launch_fill_normal<T>(T*, int64_t, uint64_t, uint64_t, double, double,    \
+                                      cudaStream_t);
+S2DM_INSTANTIATE_FILLS(float)
+S2DM_INSTANTIATE_FILLS(double)
+#undef S2DM_INSTANTIATE_FILLS
 
+}  // namespace S2DM_KERNEL_TARGET
 }  // namespace s2dm::kernels
