@@ -1,0 +1,309 @@
+// GroupNorm(+SiLU) kernels. x is [N, C, S]; the D = C/G channels of group g in sample n are one
+// contiguous run of D·S elements.
+//
+// Launch shape: one block per (n, g), so a group's statistics never leave the block (no second
+// pass over global partials, no atomics). The block is 2-D: blockDim.x lanes, a multiple of 32
+// so that every warp lies in one channel, stride the S positions of a channel; blockDim.y rows
+// stride the D channels. Reads are coalesced along S, and a thread's channel (hence its γ, β,
+// scale and shift) stays fixed for a whole row sweep instead of being derived per element.
+// blockDim.x is the power of two >= S clamped to [32, 256]; blockDim.y fills the block up to 256
+// threads without going past D.
+//
+// Forward: every thread keeps Welford moments of its elements; warps merge them with shuffles,
+// thread 0 merges the warp results in a fixed order and stores mean/rstd; then each thread applies
+// the per-(n, c) scale a = rstd·γ and shift b = β − a·μ (and SiLU) in one elementwise pass.
+//
+// Backward: with dY' = dY·silu'(z) when fused (z recomputed from the saved statistics), each
+// channel row reduces Σ dY'·(x − μ) and Σ dY'. Centring on μ avoids the cancellation of
+// Σ dY'·x − μ·Σ dY' in float. With K = D·S, the γ-weighted group totals give
+//   dx = a·dY' + c2·(x − μ) + c3,
+//   c2 = −rstd³·Σ_c γ_c·Σ dY'(x − μ) / K,   c3 = −rstd·Σ_c γ_c·Σ dY' / K,
+// and the per-(n, c) sums, kept in the workspace, give dγ_c = Σ_n rstd·Σ dY'(x − μ) and
+// dβ_c = Σ_n Σ dY' in a second, per-channel kernel.
+//
+// Accumulation is in T, as PyTorch does on the GPU; every reduction runs in a fixed order, so
+// results are identical run to run, which bit-exact training resume relies on.
+#include "kernels/group_norm.cuh"
+
+namespace s2dm::kernels {
+inline namespace S2DM_KERNEL_TARGET {
+
+namespace {
+
+constexpr unsigned kFullMask = 0xffffffffu;
+constexpr unsigned kMaxThreads = 256;
+constexpr unsigned kMaxWarps = kMaxThreads / 32;
+constexpr unsigned kAffineBlock = 256;
+
+__device__ __forceinline__ float rsqrt_of(float v) { return rsqrtf(v); }
+__device__ __forceinline__ double rsqrt_of(double v) { return rsqrt(v); }
+// The accurate exponential: the kernels are bound by memory, so a fast one would buy nothing.
+__device__ __forceinline__ float exp_of(float v) { return expf(v); }
+__device__ __forceinline__ double exp_of(double v) { return exp(v); }
+
+template <typename T>
+__device__ __forceinline__ T sigmoid_of(T z) {
+  return T(1) / (T(1) + exp_of(-z));
+}
+
+// dY·silu'(z) with silu'(z) = σ(z)·(1 + z·(1 − σ(z))).
+template <typename T>
+__device__ __forceinline__ T silu_grad(T dy, T z) {
+  const T s = sigmoid_of(z);
+  return dy * s * (T(1) + z * (T(1) - s));
+}
+
+__device__ __forceinline__ unsigned linear_tid() { return threadIdx.x + blockDim.x * threadIdx.y; }
+
+template <typename T>
+struct Moments {
+  T count, mean, m2;  // m2: sum of squared deviations from mean
+};
+
+template <typename T>
+__device__ __forceinline__ void welford_push(Moments<T>& m, T v) {
+  m.count += T(1);
+  const T d = v - m.mean;
+  m.mean += d / m.count;
+  m.m2 += d * (v - m.mean);
+}
+
+// Chan et al.'s merge of two partial moments.
+template <typename T>
+__device__ __forceinline__ Moments<T> welford_merge(const Moments<T>& a, const Moments<T>& b) {
+  const T n = a.count + b.count;
+  if (n == T(0)) return a;
+  const T d = b.mean - a.mean, f = b.count / n;
+  return Moments<T>{n, a.mean + d * f, a.m2 + b.m2 + d * d * a.count * f};
+}
+
+// The block's merged moments, returned to every thread. Called once per kernel: the shared
+// slots are not protected against a second call.
+template <typename T>
+__device__ Moments<T> block_moments(Moments<T> m) {
+  __shared__ T s_count[kMaxWarps], s_mean[kMaxWarps], s_m2[kMaxWarps];
+  // Shift down, not butterfly: the merge is not symmetric in rounding, and only lane 0's result
+  // is used.
+  for (int offset = 16; offset > 0; offset /= 2) {
+    const Moments<T> other{__shfl_down_sync(kFullMask, m.count, offset),
+                           __shfl_down_sync(kFullMask, m.mean, offset),
+                           __shfl_down_sync(kFullMask, m.m2, offset)};
+    m = welford_merge(m, other);
+  }
+  const unsigned tid = linear_tid(), warp = tid / 32, warps = blockDim.x * blockDim.y / 32;
+  if (tid % 32 == 0) {
+    s_count[warp] = m.count;
+    s_mean[warp] = m.mean;
+    s_m2[warp] = m.m2;
+  }
+  __syncthreads();
+  if (tid == 0) {
+    for (unsigned w = 1; w < warps; ++w)
+      m = welford_merge(m, Moments<T>{s_count[w], s_mean[w], s_m2[w]});
+    s_count[0] = m.count;
+    s_mean[0] = m.mean;
+    s_m2[0] = m.m2;
+  }
+  __syncthreads();
+  return Moments<T>{s_count[0], s_mean[0], s_m2[0]};
+}
+
+// Sums (a, b) over the blockDim.x lanes of each channel row; the row's lane 0 receives the
+// totals. Every thread of the block must call it (it may hold a barrier).
+template <typename T>
+__device__ void row_sums(T& a, T& b) {
+  __shared__ T s_a[kMaxWarps], s_b[kMaxWarps];
+  for (int offset = 16; offset > 0; offset /= 2) {
+    a += __shfl_down_sync(kFullMask, a, offset);
+    b += __shfl_down_sync(kFullMask, b, offset);
+  }
+  const unsigned warps_per_row = blockDim.x / 32;
+  if (warps_per_row == 1) return;  // the same for the whole block
+  const unsigned tid = linear_tid(), warp = tid / 32;
+  if (tid % 32 == 0) {
+    s_a[warp] = a;
+    s_b[warp] = b;
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    for (unsigned w = 1; w < warps_per_row; ++w) {
+      a += s_a[warp + w];
+      b += s_b[warp + w];
+    }
+  }
+  __syncthreads();  // the next call overwrites s_a and s_b
+}
+
+// Sums (a, b) over the whole block, returned to every thread in the same order. Called once per
+// kernel.
+template <typename T>
+__device__ void block_sums(T& a, T& b) {
+  __shared__ T s_a[kMaxWarps], s_b[kMaxWarps];
+  for (int offset = 16; offset > 0; offset /= 2) {
+    a += __shfl_xor_sync(kFullMask, a, offset);
+    b += __shfl_xor_sync(kFullMask, b, offset);
+  }
+  const unsigned tid = linear_tid(), warp = tid / 32, warps = blockDim.x * blockDim.y / 32;
+  if (tid % 32 == 0) {
+    s_a[warp] = a;
+    s_b[warp] = b;
+  }
+  __syncthreads();
+  a = s_a[0];
+  b = s_b[0];
+  for (unsigned w = 1; w < warps; ++w) {
+    a += s_a[w];
+    b += s_b[w];
+  }
+}
+
+template <typename T>
+__global__ void __launch_bounds__(kMaxThreads)
+    group_norm_forward_kernel(const T* x, const T* gamma, const T* beta, GroupNormShape shape,
+                              T eps, bool silu, T* y, T* mean, T* rstd) {
+  const int64_t ng = blockIdx.x, d = shape.c / shape.groups, s = shape.spatial;
+  const int64_t g = ng % shape.groups, base = ng * d * s;
+  const T* xg = x + base;
+  Moments<T> m{T(0), T(0), T(0)};
+  for (int64_t cd = threadIdx.y; cd < d; cd += blockDim.y)
+    for (int64_t j = threadIdx.x; j < s; j += blockDim.x) welford_push(m, xg[cd * s + j]);
+  m = block_moments(m);
+  const T mu = m.mean;
+  const T r = rsqrt_of((m.count > T(0) ? m.m2 / m.count : T(0)) + eps);
+  if (linear_tid() == 0) {
+    mean[ng] = mu;
+    rstd[ng] = r;
+  }
+  T* yg = y + base;
+  for (int64_t cd = threadIdx.y; cd < d; cd += blockDim.y) {
+    const int64_t c = g * d + cd;
+    const T a = r * (gamma != nullptr ? gamma[c] : T(1));
+    const T b = (beta != nullptr ? beta[c] : T(0)) - a * mu;
+    for (int64_t j = threadIdx.x; j < s; j += blockDim.x) {
+      const T z = xg[cd * s + j] * a + b;
+      yg[cd * s + j] = silu ? z * sigmoid_of(z) : z;
+    }
+  }
+}
+
+// sums (when non-null): [2, N, C], Σ dY'·(x − μ) then Σ dY' per (n, c).
+template <typename T>
+__global__ void __launch_bounds__(kMaxThreads)
+    group_norm_backward_kernel(const T* x, const T* gamma, const T* beta, const T* mean,
+                               const T* rstd, const T* dy, GroupNormShape shape, bool silu, T* dx,
+                               T* sums) {
+  const int64_t ng = blockIdx.x, d = shape.c / shape.groups, s = shape.spatial;
+  const int64_t n = ng / shape.groups, g = ng % shape.groups, base = ng * d * s;
+  const T* xg = x + base;
+  const T* dyg = dy + base;
+  const T mu = mean[ng], r = rstd[ng];
+  T group_dxc = T(0), group_d = T(0);  // γ-weighted totals, gathered by each row's lane 0
+  // Every row runs the same number of sweeps (some past D) so all threads meet row_sums' barrier.
+  for (int64_t row0 = 0; row0 < d; row0 += blockDim.y) {
+    const int64_t cd = row0 + threadIdx.y, c = g * d + cd;
+    const bool valid = cd < d;
+    const T gm = valid && gamma != nullptr ? gamma[c] : T(1);
+    T sum_dxc = T(0), sum_d = T(0);
+    if (valid) {
+      const T a = r * gm, b = (beta != nullptr ? beta[c] : T(0)) - a * mu;
+      for (int64_t j = threadIdx.x; j < s; j += blockDim.x) {
+        const T xv = xg[cd * s + j], dv = dyg[cd * s + j];
+        const T dp = silu ? silu_grad(dv, xv * a + b) : dv;
+        sum_dxc += dp * (xv - mu);
+        sum_d += dp;
+      }
+    }
+    row_sums(sum_dxc, sum_d);
+    if (threadIdx.x == 0 && valid) {
+      group_dxc += gm * sum_dxc;
+      group_d += gm * sum_d;
+      if (sums != nullptr) {
+        sums[n * shape.c + c] = sum_dxc;
+        sums[shape.n * shape.c + n * shape.c + c] = sum_d;
+      }
+    }
+  }
+  if (dx == nullptr) return;  // the same for the whole block
+  block_sums(group_dxc, group_d);
+  const T inv_k = T(1) / static_cast<T>(d * s);
+  const T c2 = -r * r * r * group_dxc * inv_k;
+  const T c3 = -r * group_d * inv_k;
+  T* dxg = dx + base;
+  for (int64_t cd = threadIdx.y; cd < d; cd += blockDim.y) {
+    const int64_t c = g * d + cd;
+    const T a = r * (gamma != nullptr ? gamma[c] : T(1));
+    const T b = (beta != nullptr ? beta[c] : T(0)) - a * mu;
+    for (int64_t j = threadIdx.x; j < s; j += blockDim.x) {
+      const T xv = xg[cd * s + j], dv = dyg[cd * s + j];
+      const T dp = silu ? silu_grad(dv, xv * a + b) : dv;
+      dxg[cd * s + j] = a * dp + c2 * (xv - mu) + c3;
+    }
+  }
+}
+
+// One thread per channel: dγ and dβ sum the per-(n, c) sums over n (reads coalesced along c).
+template <typename T>
+__global__ void group_norm_affine_grad_kernel(const T* rstd, const T* sums, GroupNormShape shape,
+                                              T* dgamma, T* dbeta) {
+  const int64_t d = shape.c / shape.groups, nc = shape.n * shape.c;
+  for (int64_t c = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; c < shape.c;
+       c += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    T dg = T(0), db = T(0);
+    for (int64_t n = 0; n < shape.n; ++n) {
+      dg += rstd[n * shape.groups + c / d] * sums[n * shape.c + c];
+      db += sums[nc + n * shape.c + c];
+    }
+    if (dgamma != nullptr) dgamma[c] = dg;
+    if (dbeta != nullptr) dbeta[c] = db;
+  }
+}
+
+dim3 block_shape(const GroupNormShape& shape) {
+  const int64_t d = shape.c / shape.groups;
+  unsigned bx = 32, by = 1;
+  while (bx < kMaxThreads && bx < shape.spatial) bx *= 2;
+  while (bx * by * 2 <= kMaxThreads && by < d) by *= 2;
+  return dim3(bx, by);
+}
+
+}  // namespace
+
+template <typename T>
+void launch_group_norm_forward(const T* x, const T* gamma, const T* beta, GroupNormShape shape,
+                               double eps, bool silu, T* y, T* mean, T* rstd,
+                               cudaStream_t stream) {
+  const int64_t blocks = shape.n * shape.groups;
+  if (blocks == 0) return;
+  launch(group_norm_forward_kernel<T>, dim3(static_cast<unsigned>(blocks)), block_shape(shape), 0,
+         stream, x, gamma, beta, shape, static_cast<T>(eps), silu, y, mean, rstd);
+}
+
+template <typename T>
+void launch_group_norm_backward(const T* x, const T* gamma, const T* beta, const T* mean,
+                                const T* rstd, const T* dy, GroupNormShape shape, bool silu,
+                                T* dx, T* dgamma, T* dbeta, T* workspace, cudaStream_t stream) {
+  const bool affine = dgamma != nullptr || dbeta != nullptr;
+  T* sums = affine ? workspace : nullptr;
+  const int64_t blocks = shape.n * shape.groups;
+  if (blocks > 0 && (dx != nullptr || affine))
+    launch(group_norm_backward_kernel<T>, dim3(static_cast<unsigned>(blocks)), block_shape(shape),
+           0, stream, x, gamma, beta, mean, rstd, dy, shape, silu, dx, sums);
+  if (affine && shape.c > 0) {
+    const int64_t grid = ceil_div(shape.c, kAffineBlock);
+    launch(group_norm_affine_grad_kernel<T>, dim3(static_cast<unsigned>(grid)), kAffineBlock, 0,
+           stream, rstd, sums, shape, dgamma, dbeta);
+  }
+}
+
+#define S2DM_INSTANTIATE_GROUP_NORM(T)                                                          \
+  template void launch_group_norm_forward<T>(const T*, const T*, const T*, GroupNormShape,      \
+                                             double, bool, T*, T*, T*, cudaStream_t);           \
+  template void launch_group_norm_backward<T>(const T*, const T*, const T*, const T*, const T*, \
+                                              const T*, GroupNormShape, bool, T*, T*, T*, T*,   \
+                                              cudaStream_t);
+S2DM_INSTANTIATE_GROUP_NORM(float)
+S2DM_INSTANTIATE_GROUP_NORM(double)
+#undef S2DM_INSTANTIATE_GROUP_NORM
+
+}  // namespace S2DM_KERNEL_TARGET
+}  // namespace s2dm::kernels
