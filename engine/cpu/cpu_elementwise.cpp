@@ -3,6 +3,7 @@
 
 #include "engine/cpu/cpu_backend.h"
 #include "engine/cpu/dispatch.h"
+#include "engine/cpu/fast_math.h"
 #include "engine/cpu/strided.h"
 
 namespace s2dm {
@@ -11,7 +12,7 @@ namespace {
 
 template <typename T>
 T sigmoid(T x) {
-  return T(1) / (T(1) + std::exp(-x));
+  return cpu::sigmoid_fast(x);
 }
 
 template <typename T>

@@ -13,6 +13,7 @@
 
 #include "engine/cpu/cpu_backend.h"
 #include "engine/cpu/dispatch.h"
+#include "engine/cpu/fast_math.h"
 #include "engine/cpu/strided.h"
 
 namespace s2dm {
@@ -38,7 +39,7 @@ GnDims gn_dims(const Tensor& x, int groups) {
 
 template <typename T>
 T sigmoid_of(T z) {
-  return T(1) / (T(1) + std::exp(-z));
+  return cpu::sigmoid_fast(z);
 }
 
 template <typename T>
