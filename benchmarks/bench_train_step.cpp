@@ -1,6 +1,6 @@
 // Whole training-step throughput on the CPU: one S²-DM step (antithetic t, q_sample, UNet forward,
-// loss, backward, gradient norm + clip, Adam, EMA) for the fmnist-small preset and the CIFAR10
-// UNet, side by side with the same model and loss in PyTorch CPU (benchmarks/torch_train_step.py,
+// loss, backward, gradient norm + clip, Adam, EMA) for the fmnist-small preset (at the main job's
+// batch 32 and at 64) and the CIFAR10 UNet, side by side with the same model and loss in PyTorch CPU (benchmarks/torch_train_step.py,
 // Debian's python3-torch) at the same thread count, measured in the same run.
 //
 //   bench_train_step [--threads T] [--runs R] [--warmup W] [--repeat K] [--no-torch] [--only PRESET]
@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
                 threads, runs, warmup, repeat);
     std::printf("%-14s %6s %12s %12s %12s %8s\n", "model", "batch", "s2dm img/s", "torch img/s",
                 "s2dm ms/step", "ratio");
-    for (const Case& c : {Case{"fmnist-small", 64}, Case{"cifar10", 4}}) {
+    for (const Case& c : {Case{"fmnist-small", 32}, Case{"fmnist-small", 64}, Case{"cifar10", 4}}) {
       if (!only.empty() && c.preset != only) continue;
       double ours = 1e30, ref = torch ? 1e30 : -1;
       for (int k = 0; k < repeat; ++k) {

@@ -125,11 +125,13 @@ class Scratch {
 // region, so nothing is allocated (or can throw) inside a region.
 thread_local Scratch tl_scratch;
 
-// Keeps OpenBLAS single-threaded while an OpenMP team runs GEMMs, restoring the count afterwards.
+// Keeps a pthread-built OpenBLAS single-threaded while an OpenMP team runs GEMMs, restoring the
+// count afterwards. An OpenMP-built OpenBLAS already runs single-threaded inside a parallel region,
+// and there openblas_set_num_threads would change OpenMP's own thread count: leave it alone.
 class BlasSingleThreaded {
  public:
   explicit BlasSingleThreaded(bool active)
-      : prev_(active ? openblas_get_num_threads() : 1) {
+      : prev_(active && openblas_get_parallel() != 2 ? openblas_get_num_threads() : 1) {
     if (prev_ != 1) openblas_set_num_threads(1);
   }
   ~BlasSingleThreaded() {
