@@ -14,6 +14,8 @@
 #include "kernels/group_norm.cuh"
 #include "kernels/random_fill.cuh"
 
+#include "tests/gradcheck.h"
+
 using namespace s2dm;
 
 namespace {
@@ -76,20 +78,6 @@ void check_fill_parity(int64_t n, uint64_t seed, uint64_t offset) {
   }
 }
 
-// Deterministic inputs in [shift − scale, shift + scale] (splitmix64 of the index).
-std::vector<double> hashed(int64_t n, uint64_t seed, double scale, double shift) {
-  std::vector<double> v(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) {
-    uint64_t z = static_cast<uint64_t>(i) * 0x9E3779B97F4A7C15ull + seed;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    const double u = static_cast<double>(z >> 11) * 0x1p-53;
-    v[static_cast<size_t>(i)] = scale * (2.0 * u - 1.0) + shift;
-  }
-  return v;
-}
-
 // Normalised mean squared error of got against the reference (ggml's backend-op measure).
 template <typename T>
 double nmse(const Guarded<T>& got, const Tensor& expect) {
@@ -116,12 +104,12 @@ void check_group_norm(const GnCase& gc, bool affine, bool silu, double tol) {
   const int64_t numel = shape_numel(shape), ng = gc.n * gc.groups;
   kernels::GroupNormShape ks{gc.n, gc.c, numel / std::max<int64_t>(gc.n * gc.c, 1), gc.groups};
   const DType dt = dtype_of<T>();
-  const Tensor x = Tensor::from_vector(hashed(numel, 11, 1.7, 0.4), shape, dt);
-  const Tensor dy = Tensor::from_vector(hashed(numel, 23, 1.0, -0.1), shape, dt);
+  const Tensor x = Tensor::from_vector(test::hashed_values(numel, 11, 1.7, 0.4), shape, dt);
+  const Tensor dy = Tensor::from_vector(test::hashed_values(numel, 23, 1.0, -0.1), shape, dt);
   Tensor gamma, beta;
   if (affine) {
-    gamma = Tensor::from_vector(hashed(gc.c, 5, 0.6, 1.0), {gc.c}, dt);
-    beta = Tensor::from_vector(hashed(gc.c, 6, 0.5, 0.2), {gc.c}, dt);
+    gamma = Tensor::from_vector(test::hashed_values(gc.c, 5, 0.6, 1.0), {gc.c}, dt);
+    beta = Tensor::from_vector(test::hashed_values(gc.c, 6, 0.5, 0.2), {gc.c}, dt);
   }
   const T* pg = affine ? gamma.data<T>() : nullptr;
   const T* pb = affine ? beta.data<T>() : nullptr;
