@@ -61,6 +61,9 @@ const std::vector<ConvCase> kConvCases = {
     {"conv1x1 128->64 16x16 N32", 32, 128, 64, 16, 16, 1, 1, 0},
     {"conv3x3 3->64 32x32 N32", 32, 3, 64, 32, 32, 3, 1, 1},
     {"conv3x3 64->64 32x32 N1", 1, 64, 64, 32, 32, 3, 1, 1},
+    // fmnist-small's full-resolution level and its up-path concat input.
+    {"conv3x3 32->32 32x32 N32", 32, 32, 32, 32, 32, 3, 1, 1},
+    {"conv3x3 64->32 32x32 N32", 32, 64, 32, 32, 32, 3, 1, 1},
 };
 
 const std::vector<GemmCase> kGemmCases = {
