@@ -2,7 +2,6 @@
 // they run only on the CPU backend (kCpuOnlyOps).
 #include "engine/cuda/cuda_backend.h"
 
-#include <algorithm>
 #include <cmath>
 #include <mutex>
 #include <vector>

@@ -14,7 +14,7 @@ namespace s2dm {
 
 // Backend methods that run only on the CPU backend in this build (the single list the CUDA
 // backend's error messages come from).
-inline constexpr std::array<std::string_view, 29> kCpuOnlyOps = {
+inline constexpr auto kCpuOnlyOps = std::to_array<std::string_view>({
     "unary",
     "unary_backward",
     "binary",
@@ -44,7 +44,7 @@ inline constexpr std::array<std::string_view, 29> kCpuOnlyOps = {
     "copy (strided or dtype-converting)",
     "fill (non-contiguous)",
     "fill_uniform/fill_normal (bfloat16)",
-};
+});
 
 class CudaBackend final : public Backend {
  public:
