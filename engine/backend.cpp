@@ -2,6 +2,7 @@
 #include "engine/backend.h"
 
 #include <array>
+#include <atomic>
 
 #include "engine/error.h"
 #ifdef S2DM_HAVE_CUDA
@@ -13,30 +14,43 @@ namespace s2dm {
 Backend& cpu_backend();  // engine/cpu/cpu_backend.cpp
 
 namespace {
-std::array<Backend*, 2>& registry() {
-  static std::array<Backend*, 2> r{nullptr, nullptr};
+std::array<Backend*, 3>& registry() {
+  static std::array<Backend*, 3> r{nullptr, nullptr, nullptr};
   return r;
 }
 }  // namespace
+
+namespace {
+std::atomic<bool> g_tf32{true};
+}  // namespace
+void set_tf32_enabled(bool enabled) { g_tf32.store(enabled); }
+bool tf32_enabled() { return g_tf32.load(); }
 
 void register_backend(DeviceType type, Backend* backend) {
   registry()[static_cast<size_t>(type)] = backend;
 }
 
 Backend& backend_for(Device device) {
-  if (device.is_cpu()) return cpu_backend();
+  switch (device.type) {
+    case DeviceType::CPU: return cpu_backend();
+    case DeviceType::CUDA:
 #ifdef S2DM_HAVE_CUDA
-  // CUDA is the only other device type. The first call probes the devices; without a usable one
-  // it throws naming the missing driver or device.
-  return cuda_backend(device.index);
+      // The first call probes the devices; without a usable one it throws naming the missing
+      // driver or device.
+      return cuda_backend(device.index);
 #else
-  Backend* b = registry()[static_cast<size_t>(device.type)];
-  S2DM_CHECK(b != nullptr,
-             "device {} is not available: this build has no CUDA backend or no GPU was found; "
-             "use --device cpu, or rebuild with -DS2DM_CUDA=ON on a machine with the CUDA toolkit",
-             device.str());
-  return *b;
+      fail("device {} is not available: this build has no CUDA backend; use --device cpu, or "
+           "rebuild with -DS2DM_CUDA=ON on a machine with the CUDA toolkit",
+           device.str());
 #endif
+    case DeviceType::SIMT: {
+      Backend* b = registry()[static_cast<size_t>(DeviceType::SIMT)];
+      S2DM_CHECK(b != nullptr, "device simt (the SIMT emulator) is only linked into the tests "
+                               "and the backend-ops harness; use --device cpu");
+      return *b;
+    }
+  }
+  fail("unknown device type {}", static_cast<int>(device.type));
 }
 
 }  // namespace s2dm

@@ -130,6 +130,24 @@ class Backend {
   virtual void ema_update(Tensor& ema, const Tensor& param, double decay) = 0;
 };
 
+// TF32 tensor-core math for float32 matrix products and convolutions on the GPU: on by default
+// (10-bit mantissa products, float32 accumulation), off for full float32 (`--no-tf32`). CPU and
+// float64 work ignore it. Read when an op runs, so it may change between steps.
+void set_tf32_enabled(bool enabled);
+bool tf32_enabled();
+
+// Every compute method of Backend by name (memory and copies to and from the host excepted), in
+// declaration order. The backend-ops harness (tests/backend_ops/) checks that each one has
+// parity cases; a new method goes here and gets cases there.
+inline constexpr const char* kBackendOpNames[] = {
+    "fill", "copy", "unary", "unary_backward", "binary", "scalar", "axpy", "sum_to",
+    "sum_squares", "gemm", "conv2d_forward", "conv2d_backward", "group_norm_forward",
+    "group_norm_backward", "softmax_forward", "softmax_backward", "attention_forward",
+    "attention_backward", "upsample_nearest2x_forward", "upsample_nearest2x_backward",
+    "pad2d_forward", "pad2d_backward", "dropout_forward", "dropout_backward",
+    "timestep_embedding_forward", "timestep_embedding_backward", "fill_uniform", "fill_normal",
+    "adam_step", "ema_update"};
+
 // The backend for a device; throws s2dm::Error when that device's backend is not available.
 Backend& backend_for(Device device);
 inline Backend& backend_of(const Tensor& t) { return backend_for(t.device()); }

@@ -6,7 +6,9 @@
 
 namespace s2dm {
 
-enum class DeviceType : uint8_t { CPU, CUDA };
+// SIMT: the CUDA kernels run on the CPU by the SIMT emulator (kernels/simt), tensors in host
+// memory. A test device: it exercises the GPU code path without a GPU (engine/simt/).
+enum class DeviceType : uint8_t { CPU, CUDA, SIMT };
 
 struct Device {
   DeviceType type = DeviceType::CPU;
@@ -14,9 +16,16 @@ struct Device {
 
   static Device cpu() { return {DeviceType::CPU, 0}; }
   static Device cuda(int i = 0) { return {DeviceType::CUDA, i}; }
+  static Device simt() { return {DeviceType::SIMT, 0}; }
   bool is_cpu() const { return type == DeviceType::CPU; }
   bool operator==(const Device&) const = default;
-  std::string str() const { return is_cpu() ? "cpu" : "cuda:" + std::to_string(index); }
+  std::string str() const {
+    switch (type) {
+      case DeviceType::CPU: return "cpu";
+      case DeviceType::SIMT: return "simt";
+      default: return "cuda:" + std::to_string(index);
+    }
+  }
   // "cpu", "cuda" (= cuda:0) or "cuda:N"; anything else is an error naming the accepted forms.
   static Device parse(const std::string& s) {
     if (s == "cpu") return cpu();

@@ -1,0 +1,20 @@
+// all_cases(): every family's cases in one list.
+#include "tests/backend_ops/cases.h"
+
+namespace s2dm::backend_ops {
+
+std::vector<OpCase> all_cases() {
+  std::vector<OpCase> cases;
+  add_layout_cases(cases);
+  add_elementwise_cases(cases);
+  add_reduce_cases(cases);
+  add_linalg_cases(cases);
+  add_norm_cases(cases);
+  add_attention_cases(cases);
+  add_resample_cases(cases);
+  add_random_cases(cases);
+  add_optim_cases(cases);
+  return cases;
+}
+
+}  // namespace s2dm::backend_ops

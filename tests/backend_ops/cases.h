@@ -1,0 +1,19 @@
+// The harness's case lists, one function per op family (cases_<family>.cpp).
+#pragma once
+#include <vector>
+
+#include "tests/backend_ops/harness.h"
+
+namespace s2dm::backend_ops {
+
+void add_layout_cases(std::vector<OpCase>& cases);       // fill, copy
+void add_elementwise_cases(std::vector<OpCase>& cases);  // unary, binary, scalar, axpy, dropout
+void add_reduce_cases(std::vector<OpCase>& cases);       // sum_to, sum_squares
+void add_linalg_cases(std::vector<OpCase>& cases);       // gemm, conv2d
+void add_norm_cases(std::vector<OpCase>& cases);         // group norm, softmax
+void add_attention_cases(std::vector<OpCase>& cases);
+void add_resample_cases(std::vector<OpCase>& cases);     // upsample, pad, timestep embedding
+void add_random_cases(std::vector<OpCase>& cases);       // Philox fills
+void add_optim_cases(std::vector<OpCase>& cases);        // Adam, EMA
+
+}  // namespace s2dm::backend_ops

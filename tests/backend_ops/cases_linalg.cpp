@@ -1,0 +1,84 @@
+// Cases: batched matrix products and convolutions (cuBLAS and cuDNN on the GPU).
+#include <fmt/format.h>
+
+#include "tests/backend_ops/cases.h"
+
+namespace s2dm::backend_ops {
+
+namespace {
+
+struct GemmShape {
+  int64_t batch_a, batch_b, batch, m, n, k;
+};
+
+struct ConvShape {
+  int64_t n, ci, h, w, co, kernel;
+  int stride, pad;
+};
+
+const ConvShape kConvShapes[] = {
+    {2, 128, 32, 32, 128, 3, 1, 1},  // CIFAR-10 UNet top level
+    {2, 256, 8, 8, 256, 3, 1, 1},    // lower level
+    {2, 64, 16, 16, 64, 3, 2, 0},    // downsample (asymmetric pad is applied before, by pad2d)
+    {2, 128, 16, 16, 256, 1, 1, 0},  // 1x1 skip projection
+    {3, 3, 7, 9, 5, 3, 1, 1},        // odd sizes, RGB input
+    {1, 4, 5, 5, 3, 3, 2, 1},        // stride 2 with padding
+};
+
+}  // namespace
+
+void add_linalg_cases(std::vector<OpCase>& cases) {
+  const GemmShape gemms[] = {
+      {1, 1, 1, 64, 80, 96}, {4, 4, 4, 17, 33, 9}, {1, 3, 3, 8, 5, 7}, {2, 1, 2, 256, 256, 64},
+      {1, 1, 1, 1, 1, 1}};
+  for (const GemmShape& g : gemms) {
+    for (bool ta : {false, true}) {
+      for (bool tb : {false, true}) {
+        const std::string desc = fmt::format("batch {}x{} m={} n={} k={} ta={} tb={}", g.batch_a,
+                                             g.batch_b, g.m, g.n, g.k, ta, tb);
+        // TF32 products carry 10-bit mantissas; the tolerance admits them on the GPU.
+        cases.push_back({"gemm", desc, 1e-5, [=](OpContext& ctx) {
+                           Tensor a = ctx.input({g.batch_a, ta ? g.k : g.m, ta ? g.m : g.k}, 1);
+                           Tensor b = ctx.input({g.batch_b, tb ? g.n : g.k, tb ? g.k : g.n}, 2);
+                           Tensor c = ctx.inout({g.batch, g.m, g.n}, 3);
+                           return [=, &ctx]() mutable {
+                             ctx.backend().gemm(a, ta, b, tb, c, 0.75, 0.5);
+                           };
+                         }});
+      }
+    }
+  }
+  for (const ConvShape& s : kConvShapes) {
+    const int64_t ho = (s.h + 2 * s.pad - s.kernel) / s.stride + 1;
+    const int64_t wo = (s.w + 2 * s.pad - s.kernel) / s.stride + 1;
+    const Conv2dParams p{s.stride, s.pad};
+    const std::string desc = fmt::format("x [{},{},{},{}] w [{},{},{},{}] stride {} pad {}", s.n,
+                                         s.ci, s.h, s.w, s.co, s.ci, s.kernel, s.kernel, s.stride,
+                                         s.pad);
+    const Shape xs{s.n, s.ci, s.h, s.w}, ws{s.co, s.ci, s.kernel, s.kernel}, ys{s.n, s.co, ho, wo};
+    for (bool bias : {true, false}) {
+      cases.push_back({"conv2d_forward", desc + (bias ? " bias" : ""), 1e-5, [=](OpContext& ctx) {
+                         Tensor x = ctx.input(xs, 1), w = ctx.input(ws, 2, 0.1);
+                         Tensor b = bias ? ctx.input({s.co}, 3) : Tensor();
+                         Tensor y = ctx.output(ys);
+                         return [=, &ctx]() mutable { ctx.backend().conv2d_forward(x, w, b, y, p); };
+                       }});
+    }
+    // All three gradients, then each alone (the backend computes only what is asked for).
+    for (int want : {7, 1, 2, 4}) {
+      cases.push_back({"conv2d_backward", fmt::format("{} want {}", desc, want), 1e-5,
+                       [=](OpContext& ctx) {
+                         Tensor x = ctx.input(xs, 1), w = ctx.input(ws, 2, 0.1);
+                         Tensor dy = ctx.input(ys, 4);
+                         Tensor dx = (want & 1) ? ctx.output(xs) : Tensor();
+                         Tensor dw = (want & 2) ? ctx.output(ws) : Tensor();
+                         Tensor db = (want & 4) ? ctx.output({s.co}) : Tensor();
+                         return [=, &ctx]() mutable {
+                           ctx.backend().conv2d_backward(x, w, dy, dx, dw, db, p);
+                         };
+                       }});
+    }
+  }
+}
+
+}  // namespace s2dm::backend_ops

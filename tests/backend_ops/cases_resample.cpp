@@ -1,0 +1,8 @@
+// Cases: resample ops.
+#include "tests/backend_ops/cases.h"
+
+namespace s2dm::backend_ops {
+
+void add_resample_cases(std::vector<OpCase>&) {}
+
+}  // namespace s2dm::backend_ops
