@@ -54,8 +54,7 @@ double time_ours(const Case& c, int runs, int warmup) {
     S2dmLoss loss = s2dm_loss(schedule, out, e1, e2, t);
     params.zero_grad();
     loss.loss.backward();
-    adam.step(clip_coefficient(params.grad_norm(), 1.0));
-    ema.update();
+    adam.step(clip_coefficient(params.grad_norm(), 1.0), ema);
   };
   for (int i = 0; i < warmup; ++i) step();
   std::vector<double> times;

@@ -1,13 +1,13 @@
-// The S²-DM loss (formulas in s2dm_loss.h), built from engine ops so autograd sees all of it.
+// The S²-DM loss (formulas in s2dm_loss.h): the per-sample coefficients are computed here on the
+// host from t and the schedule, with the t < skip mask and τ folded into the weights; the fused
+// engine op skip_loss does the rest in one pass over the tensors and records the gradient.
 #include "diffusion/s2dm_loss.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "engine/autograd.h"
 #include "engine/error.h"
-#include "engine/ops/elementwise.h"
-#include "engine/ops/reduce.h"
+#include "engine/ops/loss.h"
 
 namespace s2dm {
 
@@ -42,7 +42,8 @@ S2dmLoss s2dm_loss(const NoiseSchedule& schedule, const Tensor& out, const Tenso
   S2DM_CHECK(static_cast<int64_t>(t.size()) == batch, "s2dm_loss: {} time steps for a batch of {}",
              t.size(), batch);
 
-  std::vector<double> c(t.size()), w0(t.size()), wskip(t.size());
+  SkipLossWeights w{std::vector<double>(t.size()), std::vector<double>(t.size()),
+                    std::vector<double>(t.size())};
   std::vector<bool> applies(t.size());
   int64_t skip_count = 0;
   for (size_t i = 0; i < t.size(); ++i) {
@@ -51,47 +52,24 @@ S2dmLoss s2dm_loss(const NoiseSchedule& schedule, const Tensor& out, const Tenso
                schedule.num_steps() - 1);
     const double a_skip =
         schedule.alpha_bar(t[i]) / schedule.alpha_bar(std::max<int64_t>(t[i] - options.skip, 0));
-    c[i] = std::sqrt((1.0 - a_skip) / a_skip);
+    w.c[i] = std::sqrt((1.0 - a_skip) / a_skip);
     applies[i] = t[i] >= options.skip;
     skip_count += applies[i] ? 1 : 0;
-    w0[i] = applies[i] ? options.tau : 1.0;
-    wskip[i] = applies[i] ? 1.0 - options.tau : 0.0;
+    w.w0[i] = applies[i] ? options.tau : 1.0;
+    w.wskip[i] = applies[i] ? 1.0 - options.tau : 0.0;
   }
 
-  std::vector<int64_t> pixel_dims;
-  for (int64_t d = 1; d < out.dim(); ++d) pixel_dims.push_back(d);
-  auto reduce = [&](const Tensor& sq) {
-    return options.sum_over_pixels ? sum(sq, pixel_dims) : mean(sq, pixel_dims);
-  };
-  const Tensor& e2 = options.same_noise ? eps1 : eps2;
-  auto skip_term = [&](const Tensor& o) {
-    return reduce(square(sub(e2, mul(o, per_sample(c, o.dim(), o.dtype(), o.device())))));
-  };
-
-  const Tensor l0 = reduce(square(sub(eps1, out)));  // [B]
-  const bool skip_in_graph = skip_count > 0 && options.tau < 1.0;
-  Tensor lskip;
-  if (skip_in_graph) {
-    lskip = skip_term(out);
-  } else if (skip_count > 0) {
-    // τ = 1: the term only feeds the report, so it stays out of the graph.
-    NoGradGuard no_grad;
-    lskip = skip_term(out.detach());
-  }
-
-  Tensor per = mul(l0, per_sample(w0, 1, out.dtype(), out.device()));
-  if (skip_in_graph) per = add(per, mul(lskip, per_sample(wskip, 1, out.dtype(), out.device())));
-
+  const SkipLossResult fused = skip_loss(out, eps1, options.same_noise ? eps1 : eps2, w,
+                                         options.sum_over_pixels);
   S2dmLoss result;
-  result.loss = mean(per);
+  result.loss = fused.loss;
   result.skip_count = skip_count;
-  const auto l0_host = l0.detach().to_vector();
-  for (double v : l0_host) result.l0_mean += v;
+  for (double v : fused.l0.to_vector()) result.l0_mean += v;
   result.l0_mean /= static_cast<double>(batch);
   if (skip_count > 0) {
-    const auto ls_host = lskip.detach().to_vector();
-    for (size_t i = 0; i < ls_host.size(); ++i) {
-      if (applies[i]) result.lskip_mean += ls_host[i];
+    const auto ls = fused.lskip.to_vector();
+    for (size_t i = 0; i < ls.size(); ++i) {
+      if (applies[i]) result.lskip_mean += ls[i];
     }
     result.lskip_mean /= static_cast<double>(skip_count);
   }

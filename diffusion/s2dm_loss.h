@@ -30,8 +30,9 @@ struct S2dmLoss {
 };
 
 // out, eps1 [B, ...] (eps2 too unless same_noise, where it is ignored and may be undefined); one
-// time step per sample in [0, T−1]. All tensors share dtype and device. ε2 is drawn by the caller,
-// fresh and independent of ε1, so that this function stays deterministic.
+// time step per sample in [0, T−1]. All tensors share dtype and device; ε1 and ε2 are targets and
+// must not require grad. ε2 is drawn by the caller, fresh and independent of ε1, so that this
+// function stays deterministic. One fused pass (the engine op skip_loss) computes it all.
 S2dmLoss s2dm_loss(const NoiseSchedule& schedule, const Tensor& out, const Tensor& eps1,
                    const Tensor& eps2, const std::vector<int64_t>& t,
                    const S2dmLossOptions& options = {});

@@ -46,6 +46,7 @@ class Backend {
   virtual void copy_to_host(void* dst, const void* src, size_t nbytes) = 0;
 
   // --- layout ---
+  // out may have any strides: the elements it covers are written, no others.
   virtual void fill(Tensor& out, double value) = 0;
   // dst = src elementwise; same shape; both may have any strides; converts dtype (incl. BF16).
   virtual void copy(const Tensor& src, Tensor& dst) = 0;
@@ -79,14 +80,17 @@ class Backend {
                                Tensor& dw, Tensor& dbias, Conv2dParams p) = 0;
 
   // --- group norm: x [N,C,*], gamma/beta [C] (optional), mean/rstd [N,G] saved for backward ---
-  // y = act(gamma * (x - mean) * rstd + beta), act = SiLU when silu, else identity.
-  virtual void group_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta,
-                                  int groups, double eps, bool silu, Tensor& y, Tensor& mean,
-                                  Tensor& rstd) = 0;
-  virtual void group_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& beta,
-                                   const Tensor& mean, const Tensor& rstd, const Tensor& dy,
-                                   int groups, bool silu, Tensor& dx, Tensor& dgamma,
-                                   Tensor& dbeta) = 0;
+  // x' = x + channel_add[n, c] when channel_add [N, C] is given (the UNet's time embedding, added
+  // inside the norm's passes instead of in a pass of its own), else x' = x;
+  // y = act(gamma * (x' - mean) * rstd + beta), act = SiLU when silu, else identity.
+  // Backward writes dx = dL/dx' (which is also dL/dx; dL/d channel_add is its spatial sum).
+  virtual void group_norm_forward(const Tensor& x, const Tensor& channel_add, const Tensor& gamma,
+                                  const Tensor& beta, int groups, double eps, bool silu, Tensor& y,
+                                  Tensor& mean, Tensor& rstd) = 0;
+  virtual void group_norm_backward(const Tensor& x, const Tensor& channel_add,
+                                   const Tensor& gamma, const Tensor& beta, const Tensor& mean,
+                                   const Tensor& rstd, const Tensor& dy, int groups, bool silu,
+                                   Tensor& dx, Tensor& dgamma, Tensor& dbeta) = 0;
 
   // --- softmax over the last dim ---
   virtual void softmax_forward(const Tensor& x, Tensor& y) = 0;
@@ -128,6 +132,20 @@ class Backend {
                          const AdamParams& p) = 0;
   // ema = decay * ema + (1 - decay) * param
   virtual void ema_update(Tensor& ema, const Tensor& param, double decay) = 0;
+  // adam_step, then ema_update from the updated param, in one pass over memory with the same
+  // per-element arithmetic, so the results equal those of the two calls bit for bit.
+  virtual void adam_ema_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, Tensor& ema,
+                             const AdamParams& p, double ema_decay) = 0;
+
+  // --- fused S²-DM loss: out, eps1, eps2 [B, ...] (P elements per sample); c, w0, wskip [B] ---
+  // In one pass over the inputs, with s = inv_reduce (1/P for the mean over a sample, 1 for the
+  // sum): l0[b] = s·Σ(eps1 − out)², lskip[b] = s·Σ(eps2 − c·out)², loss (one element)
+  // = (1/B)·Σ_b (w0·l0 + wskip·lskip), and dout = ∂loss/∂out
+  // = (2s/B)·(w0·(out − eps1) + wskip·c·(c·out − eps2)); dout may be undefined when not wanted.
+  virtual void skip_loss(const Tensor& out, const Tensor& eps1, const Tensor& eps2,
+                         const Tensor& c, const Tensor& w0, const Tensor& wskip,
+                         double inv_reduce, Tensor& l0, Tensor& lskip, Tensor& loss,
+                         Tensor& dout) = 0;
 };
 
 // TF32 tensor-core math for float32 matrix products and convolutions on the GPU: on by default
@@ -146,7 +164,7 @@ inline constexpr const char* kBackendOpNames[] = {
     "attention_backward", "upsample_nearest2x_forward", "upsample_nearest2x_backward",
     "pad2d_forward", "pad2d_backward", "dropout_forward", "dropout_backward",
     "timestep_embedding_forward", "timestep_embedding_backward", "fill_uniform", "fill_normal",
-    "adam_step", "ema_update"};
+    "adam_step", "ema_update", "adam_ema_step", "skip_loss"};
 
 // The backend for a device; throws s2dm::Error when that device's backend is not available.
 Backend& backend_for(Device device);

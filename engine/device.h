@@ -26,10 +26,12 @@ struct Device {
       default: return "cuda:" + std::to_string(index);
     }
   }
-  // "cpu", "cuda" (= cuda:0) or "cuda:N"; anything else is an error naming the accepted forms.
+  // "cpu", "cuda" (= cuda:0), "cuda:N" or "simt"; anything else is an error naming the accepted
+  // forms (simt is not among them: it is a test device).
   static Device parse(const std::string& s) {
     if (s == "cpu") return cpu();
     if (s == "cuda") return cuda(0);
+    if (s == "simt") return simt();
     if (s.rfind("cuda:", 0) == 0 && s.size() > 5 &&
         s.find_first_not_of("0123456789", 5) == std::string::npos && s.size() < 9)
       return cuda(std::stoi(s.substr(5)));

@@ -6,6 +6,7 @@
 #include "engine/ops/elementwise.h"
 #include "engine/ops/embedding.h"
 #include "engine/ops/linalg.h"
+#include "engine/ops/loss.h"
 #include "engine/ops/norm.h"
 #include "engine/ops/random.h"
 #include "engine/ops/reduce.h"

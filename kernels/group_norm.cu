@@ -21,6 +21,10 @@
 // and the per-(n, c) sums, kept in the workspace, give dγ_c = Σ_n rstd·Σ dY'(x − μ) and
 // dβ_c = Σ_n Σ dY' in a second, per-channel kernel.
 //
+// channel_add (the UNet's per-channel time embedding) is added to x as it is read, in every pass,
+// so the sum x + temb never makes a round trip through memory; dL/d(channel_add) is the spatial
+// sum of dx, which the caller reduces.
+//
 // Accumulation is in T, as PyTorch does on the GPU; every reduction runs in a fixed order, so
 // results are identical run to run, which bit-exact training resume relies on.
 #include "kernels/group_norm.cuh"
@@ -51,6 +55,13 @@ template <typename T>
 __device__ __forceinline__ T silu_grad(T dy, T z) {
   const T s = sigmoid_of(z);
   return dy * s * (T(1) + z * (T(1) - s));
+}
+
+// channel_add[n, c], or 0 without one.
+template <typename T>
+__device__ __forceinline__ T channel_of(const T* channel_add, const GroupNormShape& shape,
+                                        int64_t n, int64_t c) {
+  return channel_add != nullptr ? channel_add[n * shape.c + c] : T(0);
 }
 
 __device__ __forceinline__ unsigned linear_tid() { return threadIdx.x + blockDim.x * threadIdx.y; }
@@ -159,14 +170,16 @@ __device__ void block_sums(T& a, T& b) {
 
 template <typename T>
 __global__ void __launch_bounds__(kMaxThreads)
-    group_norm_forward_kernel(const T* x, const T* gamma, const T* beta, GroupNormShape shape,
-                              T eps, bool silu, T* y, T* mean, T* rstd) {
+    group_norm_forward_kernel(const T* x, const T* channel_add, const T* gamma, const T* beta,
+                              GroupNormShape shape, T eps, bool silu, T* y, T* mean, T* rstd) {
   const int64_t ng = blockIdx.x, d = shape.c / shape.groups, s = shape.spatial;
-  const int64_t g = ng % shape.groups, base = ng * d * s;
+  const int64_t n = ng / shape.groups, g = ng % shape.groups, base = ng * d * s;
   const T* xg = x + base;
   Moments<T> m{T(0), T(0), T(0)};
-  for (int64_t cd = threadIdx.y; cd < d; cd += blockDim.y)
-    for (int64_t j = threadIdx.x; j < s; j += blockDim.x) welford_push(m, xg[cd * s + j]);
+  for (int64_t cd = threadIdx.y; cd < d; cd += blockDim.y) {
+    const T add = channel_of(channel_add, shape, n, g * d + cd);
+    for (int64_t j = threadIdx.x; j < s; j += blockDim.x) welford_push(m, xg[cd * s + j] + add);
+  }
   m = block_moments(m);
   const T mu = m.mean;
   const T r = rsqrt_of((m.count > T(0) ? m.m2 / m.count : T(0)) + eps);
@@ -179,8 +192,9 @@ __global__ void __launch_bounds__(kMaxThreads)
     const int64_t c = g * d + cd;
     const T a = r * (gamma != nullptr ? gamma[c] : T(1));
     const T b = (beta != nullptr ? beta[c] : T(0)) - a * mu;
+    const T add = channel_of(channel_add, shape, n, c);
     for (int64_t j = threadIdx.x; j < s; j += blockDim.x) {
-      const T z = xg[cd * s + j] * a + b;
+      const T z = (xg[cd * s + j] + add) * a + b;
       yg[cd * s + j] = silu ? z * sigmoid_of(z) : z;
     }
   }
@@ -189,9 +203,9 @@ __global__ void __launch_bounds__(kMaxThreads)
 // sums (when non-null): [2, N, C], Σ dY'·(x − μ) then Σ dY' per (n, c).
 template <typename T>
 __global__ void __launch_bounds__(kMaxThreads)
-    group_norm_backward_kernel(const T* x, const T* gamma, const T* beta, const T* mean,
-                               const T* rstd, const T* dy, GroupNormShape shape, bool silu, T* dx,
-                               T* sums) {
+    group_norm_backward_kernel(const T* x, const T* channel_add, const T* gamma, const T* beta,
+                               const T* mean, const T* rstd, const T* dy, GroupNormShape shape,
+                               bool silu, T* dx, T* sums) {
   const int64_t ng = blockIdx.x, d = shape.c / shape.groups, s = shape.spatial;
   const int64_t n = ng / shape.groups, g = ng % shape.groups, base = ng * d * s;
   const T* xg = x + base;
@@ -206,8 +220,9 @@ __global__ void __launch_bounds__(kMaxThreads)
     T sum_dxc = T(0), sum_d = T(0);
     if (valid) {
       const T a = r * gm, b = (beta != nullptr ? beta[c] : T(0)) - a * mu;
+      const T add = channel_of(channel_add, shape, n, c);
       for (int64_t j = threadIdx.x; j < s; j += blockDim.x) {
-        const T xv = xg[cd * s + j], dv = dyg[cd * s + j];
+        const T xv = xg[cd * s + j] + add, dv = dyg[cd * s + j];
         const T dp = silu ? silu_grad(dv, xv * a + b) : dv;
         sum_dxc += dp * (xv - mu);
         sum_d += dp;
@@ -233,8 +248,9 @@ __global__ void __launch_bounds__(kMaxThreads)
     const int64_t c = g * d + cd;
     const T a = r * (gamma != nullptr ? gamma[c] : T(1));
     const T b = (beta != nullptr ? beta[c] : T(0)) - a * mu;
+    const T add = channel_of(channel_add, shape, n, c);
     for (int64_t j = threadIdx.x; j < s; j += blockDim.x) {
-      const T xv = xg[cd * s + j], dv = dyg[cd * s + j];
+      const T xv = xg[cd * s + j] + add, dv = dyg[cd * s + j];
       const T dp = silu ? silu_grad(dv, xv * a + b) : dv;
       dxg[cd * s + j] = a * dp + c2 * (xv - mu) + c3;
     }
@@ -269,25 +285,26 @@ dim3 block_shape(const GroupNormShape& shape) {
 }  // namespace
 
 template <typename T>
-void launch_group_norm_forward(const T* x, const T* gamma, const T* beta, GroupNormShape shape,
-                               double eps, bool silu, T* y, T* mean, T* rstd,
-                               cudaStream_t stream) {
+void launch_group_norm_forward(const T* x, const T* channel_add, const T* gamma, const T* beta,
+                               GroupNormShape shape, double eps, bool silu, T* y, T* mean,
+                               T* rstd, cudaStream_t stream) {
   const int64_t blocks = shape.n * shape.groups;
   if (blocks == 0) return;
   launch(group_norm_forward_kernel<T>, dim3(static_cast<unsigned>(blocks)), block_shape(shape), 0,
-         stream, x, gamma, beta, shape, static_cast<T>(eps), silu, y, mean, rstd);
+         stream, x, channel_add, gamma, beta, shape, static_cast<T>(eps), silu, y, mean, rstd);
 }
 
 template <typename T>
-void launch_group_norm_backward(const T* x, const T* gamma, const T* beta, const T* mean,
-                                const T* rstd, const T* dy, GroupNormShape shape, bool silu,
-                                T* dx, T* dgamma, T* dbeta, T* workspace, cudaStream_t stream) {
+void launch_group_norm_backward(const T* x, const T* channel_add, const T* gamma, const T* beta,
+                                const T* mean, const T* rstd, const T* dy, GroupNormShape shape,
+                                bool silu, T* dx, T* dgamma, T* dbeta, T* workspace,
+                                cudaStream_t stream) {
   const bool affine = dgamma != nullptr || dbeta != nullptr;
   T* sums = affine ? workspace : nullptr;
   const int64_t blocks = shape.n * shape.groups;
   if (blocks > 0 && (dx != nullptr || affine))
     launch(group_norm_backward_kernel<T>, dim3(static_cast<unsigned>(blocks)), block_shape(shape),
-           0, stream, x, gamma, beta, mean, rstd, dy, shape, silu, dx, sums);
+           0, stream, x, channel_add, gamma, beta, mean, rstd, dy, shape, silu, dx, sums);
   if (affine && shape.c > 0) {
     const int64_t grid = ceil_div(shape.c, kAffineBlock);
     launch(group_norm_affine_grad_kernel<T>, dim3(static_cast<unsigned>(grid)), kAffineBlock, 0,
@@ -296,11 +313,12 @@ void launch_group_norm_backward(const T* x, const T* gamma, const T* beta, const
 }
 
 #define S2DM_INSTANTIATE_GROUP_NORM(T)                                                          \
-  template void launch_group_norm_forward<T>(const T*, const T*, const T*, GroupNormShape,      \
-                                             double, bool, T*, T*, T*, cudaStream_t);           \
+  template void launch_group_norm_forward<T>(const T*, const T*, const T*, const T*,            \
+                                             GroupNormShape, double, bool, T*, T*, T*,          \
+                                             cudaStream_t);                                     \
   template void launch_group_norm_backward<T>(const T*, const T*, const T*, const T*, const T*, \
-                                              const T*, GroupNormShape, bool, T*, T*, T*, T*,   \
-                                              cudaStream_t);
+                                              const T*, const T*, GroupNormShape, bool, T*, T*, \
+                                              T*, T*, cudaStream_t);
 S2DM_INSTANTIATE_GROUP_NORM(float)
 S2DM_INSTANTIATE_GROUP_NORM(double)
 #undef S2DM_INSTANTIATE_GROUP_NORM

@@ -17,25 +17,27 @@ struct GroupNormShape {
   int64_t groups = 1;
 };
 
-// y = act(gamma·(x − mean)·rstd + beta), act = SiLU when silu; gamma/beta may be null (1, 0).
+// With x' = x + channel_add[n, c] (channel_add [N, C] may be null: x' = x),
+// y = act(gamma·(x' − mean)·rstd + beta), act = SiLU when silu; gamma/beta may be null (1, 0).
 // Writes y [N, C, S], mean and rstd [N, G].
 template <typename T>
-void launch_group_norm_forward(const T* x, const T* gamma, const T* beta, GroupNormShape shape,
-                               double eps, bool silu, T* y, T* mean, T* rstd,
-                               cudaStream_t stream);
+void launch_group_norm_forward(const T* x, const T* channel_add, const T* gamma, const T* beta,
+                               GroupNormShape shape, double eps, bool silu, T* y, T* mean,
+                               T* rstd, cudaStream_t stream);
 
 // Elements of T that launch_group_norm_backward needs as workspace when dgamma or dbeta is wanted.
 inline int64_t group_norm_backward_workspace(GroupNormShape shape) {
   return 2 * shape.n * shape.c;
 }
 
-// From forward's mean/rstd and dy, writes each of dx [N, C, S], dgamma [C], dbeta [C] that is
-// non-null, overwriting it fully. workspace (group_norm_backward_workspace elements) may be null
-// when dgamma and dbeta both are.
+// From forward's mean/rstd and dy, writes each of dx = dL/dx' [N, C, S], dgamma [C], dbeta [C]
+// that is non-null, overwriting it fully. workspace (group_norm_backward_workspace elements) may
+// be null when dgamma and dbeta both are.
 template <typename T>
-void launch_group_norm_backward(const T* x, const T* gamma, const T* beta, const T* mean,
-                                const T* rstd, const T* dy, GroupNormShape shape, bool silu,
-                                T* dx, T* dgamma, T* dbeta, T* workspace, cudaStream_t stream);
+void launch_group_norm_backward(const T* x, const T* channel_add, const T* gamma, const T* beta,
+                                const T* mean, const T* rstd, const T* dy, GroupNormShape shape,
+                                bool silu, T* dx, T* dgamma, T* dbeta, T* workspace,
+                                cudaStream_t stream);
 
 }  // namespace S2DM_KERNEL_TARGET
 }  // namespace s2dm::kernels

@@ -35,9 +35,7 @@ ResnetBlock::ResnetBlock(int64_t in_ch, int64_t out_ch, int64_t temb_ch, const U
 
 Tensor ResnetBlock::forward(const Tensor& x, const Tensor& temb_act, Generator& dropout_gen) const {
   Tensor h = conv1->forward(norm1->forward_silu(x));
-  const int64_t n = h.size(0), c = h.size(1);
-  h = add(h, temb_proj->forward(temb_act).reshape({n, c, 1, 1}));
-  h = norm2->forward_silu(h);
+  h = norm2->forward_silu(h, temb_proj->forward(temb_act));  // h + temb, fused into the norm
   if (is_training() && dropout > 0) h = s2dm::dropout(h, dropout, dropout_gen, true);
   h = conv2->forward(h);
   return add(nin_shortcut ? nin_shortcut->forward(x) : x, h);

@@ -1,28 +1,7 @@
 // The CUDA device runtime: a clear error without a device, and (on a GPU) host<->device round
 // trips, fills and the caching allocator's statistics; those cases exist only in builds with the
-// CUDA backend. The fill kernel the backend launches is checked on the SIMT emulator in every
-// build, like the other kernels.
+// CUDA backend. The kernels themselves are checked by the backend-ops harness (test_backend_ops).
 #include <catch2/catch.hpp>
-
-#include <cstdint>
-#include <vector>
-
-#include "kernels/fill.cuh"
-
-TEST_CASE("fill kernel on the SIMT emulator", "[kernels][simt]") {
-  for (int64_t n : {int64_t{0}, int64_t{1}, int64_t{255}, int64_t{1000}}) {
-    std::vector<float> f(static_cast<size_t>(n) + 1, 7.0f);
-    s2dm::kernels::launch_fill(f.data(), n, -1.25f, nullptr);
-    for (int64_t i = 0; i < n; ++i) REQUIRE(f[static_cast<size_t>(i)] == -1.25f);
-    CHECK(f.back() == 7.0f);  // nothing past n is written
-    std::vector<double> d(static_cast<size_t>(n), 0.0);
-    s2dm::kernels::launch_fill(d.data(), n, 3.5, nullptr);
-    for (double x : d) REQUIRE(x == 3.5);
-    std::vector<uint16_t> h(static_cast<size_t>(n), 0);
-    s2dm::kernels::launch_fill(h.data(), n, uint16_t{0x3f80}, nullptr);
-    for (uint16_t x : h) REQUIRE(x == 0x3f80);
-  }
-}
 
 #ifdef S2DM_HAVE_CUDA
 

@@ -143,6 +143,26 @@ TEST_CASE("group_norm and group_norm_silu: gradient checks", "[norm][grad]") {
     check_gradients("group_norm_silu gamma only " + tag, gns, {x, gamma, Tensor()});
     check_gradients("group_norm_silu beta only " + tag, gns, {x, Tensor(), beta});
   }
+  // The fused per-channel add (the ResBlock's time embedding): equal to adding first, and its
+  // gradient, alone and with every other input.
+  {
+    Tensor xa = randn64({2, 6, 3, 3}, 260), add = randn64({2, 6}, 261, 0.7, 0.2);
+    Tensor gamma = randn64({6}, 262, 0.3, 1.0), beta = randn64({6}, 263, 0.2, 0.0);
+    test::require_close("channel_add = adding first",
+                        group_norm_silu(xa, 3, gamma, beta, 1e-6, add),
+                        group_norm_silu(s2dm::add(xa, add.reshape({2, 6, 1, 1})), 3, gamma, beta),
+                        1e-12, 1e-12);
+    auto gna = [](const auto& in) { return group_norm_silu(in[0], 3, in[1], in[2], 1e-6, in[3]); };
+    check_gradients("group_norm_silu channel_add", gna, {xa, gamma, beta, add});
+    check_gradients("group_norm_silu channel_add only",
+                    gna, {xa.detach().clone(), gamma.detach().clone(), Tensor(), add});
+    Tensor x1 = randn64({3, 4, 5}, 264), add1 = randn64({3, 4}, 265);
+    check_gradients("group_norm_silu channel_add rank 3",
+                    [](const auto& in) {
+                      return group_norm_silu(in[0], 2, Tensor(), Tensor(), 1e-6, in[1]);
+                    },
+                    {x1, add1});
+  }
   // Only the affine parameters need gradients (backward then skips dx), and only x does.
   Tensor x = randn64({2, 6, 3, 3}, 250, 1.0, 0.0, false);
   Tensor gamma = randn64({6}, 251, 0.3, 1.0), beta = randn64({6}, 252, 0.2, 0.0);

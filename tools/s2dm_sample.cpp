@@ -9,6 +9,7 @@
 
 #include "diffusion/samplers.h"
 #include "diffusion/train/checkpoint.h"
+#include "engine/backend.h"
 #include "engine/error.h"
 #include "engine/io/image.h"
 #include "engine/io/npy.h"
@@ -110,6 +111,8 @@ int run(int argc, char** argv) {
   app.add_option("--folder", a.folder, "write one PNG per image into this folder");
   app.add_option("--npz", a.npz, "write uint8 NHWC images as arr_0 of this .npz (for FID tools)");
   app.add_option("--device", a.device, "cpu, cuda or cuda:N")->capture_default_str();
+  app.add_flag_function("--no-tf32", [](int64_t) { set_tf32_enabled(false); },
+                        "full float32 matrix products and convolutions on the GPU instead of TF32");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

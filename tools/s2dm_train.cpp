@@ -11,6 +11,7 @@
 
 #include "diffusion/train/checkpoint.h"
 #include "diffusion/train/trainer.h"
+#include "engine/backend.h"
 #include "engine/error.h"
 
 using namespace s2dm;
@@ -75,6 +76,8 @@ int run(int argc, char** argv) {
                         "per-image SUM over pixels instead of MEAN (the DDIM code's reduction)");
   str_opt("--out", over, "out_dir", "output directory [out/train]");
   str_opt("--device", over, "device", "cpu, cuda or cuda:N [cpu]");
+  app.add_flag_function("--no-tf32", [](int64_t) { set_tf32_enabled(false); },
+                        "full float32 matrix products and convolutions on the GPU instead of TF32");
   int_opt("--log-every", over, "log_every", "progress line every N steps [10]");
   int_opt("--ckpt-every", over, "ckpt_every", "checkpoint every N steps [500]");
   int_opt("--sample-every", over, "sample_every", "sample grid every N steps, 0 = at the end [500]");

@@ -184,8 +184,7 @@ TrainResult train(const TrainConfig& cfg, const TrainOptions& opt) {
     S2DM_CHECK(std::isfinite(gnorm),
                "step {}: the gradient norm is {}; stopping without saving (last good checkpoint: {})",
                state.step + 1, std::isnan(gnorm) ? "nan" : "infinite", ckpt_file);
-    adam.step(clip_coefficient(gnorm, cfg.grad_clip));
-    ema.update();
+    adam.step(clip_coefficient(gnorm, cfg.grad_clip), ema);  // the EMA update fused in
     ++state.step;
     state.last_loss = lval;
     result.last_loss = lval;

@@ -1,5 +1,5 @@
-// CPU backend: memory (with a cache of freed large blocks), fill and strided copy (with dtype
-// conversion).
+// CPU backend: memory (with a cache of freed large blocks), fill and copy of strided views (copy
+// with dtype conversion).
 #include "engine/cpu/cpu_backend.h"
 
 #include <cstdlib>
@@ -90,7 +90,26 @@ void CpuBackend::deallocate(void* p, size_t nbytes) {
 void CpuBackend::copy_from_host(void* dst, const void* src, size_t n) { std::memcpy(dst, src, n); }
 void CpuBackend::copy_to_host(void* dst, const void* src, size_t n) { std::memcpy(dst, src, n); }
 
+namespace {
+template <typename T>
+void fill_view(Tensor& out, T value) {
+  T* p = static_cast<T*>(out.raw());
+  cpu::strided_rows<1>(out.shape(), {out.strides()},
+                       [&](const auto& o, int64_t len, const auto& inner) {
+    for (int64_t j = 0; j < len; ++j) p[o[0] + j * inner[0]] = value;
+  });
+}
+}  // namespace
+
 void CpuBackend::fill(Tensor& out, double value) {
+  if (!out.is_contiguous()) {  // a strided view: the elements it covers and no others
+    switch (out.dtype()) {
+      case DType::F32: fill_view(out, static_cast<float>(value)); break;
+      case DType::F64: fill_view(out, value); break;
+      case DType::BF16: fill_view(out, float_to_bf16(static_cast<float>(value))); break;
+    }
+    return;
+  }
   const int64_t n = out.numel();
   if (out.dtype() == DType::BF16) {
     const uint16_t v = float_to_bf16(static_cast<float>(value));

@@ -194,6 +194,25 @@ T* mut_ptr_or_null(Tensor& t) {
   return t.defined() ? t.data<T>() : nullptr;
 }
 
+// x + channel_add[n, c] as a new tensor, or x itself without channel_add. The reference keeps
+// this simple (one extra pass); the GPU kernels add on the fly.
+Tensor shifted(const Tensor& x, const Tensor& channel_add, const GnDims& dm) {
+  if (!channel_add.defined()) return x;
+  S2DM_CHECK(channel_add.numel() == dm.n * dm.c, "group_norm: channel_add {} is not [N, C] for x {}",
+             channel_add.str(), x.str());
+  Tensor xs = Tensor::empty(x.shape(), x.dtype(), x.device());
+  cpu::dispatch_float(x.dtype(), [&](auto tag_) {
+    using T = decltype(tag_);
+    const T* src = x.data<T>();
+    const T* add = channel_add.data<T>();
+    T* dst = xs.data<T>();
+#pragma omp parallel for schedule(static) if (x.numel() > cpu::kParallelGrain)
+    for (int64_t nc = 0; nc < dm.n * dm.c; ++nc)
+      for (int64_t j = 0; j < dm.s; ++j) dst[nc * dm.s + j] = src[nc * dm.s + j] + add[nc];
+  });
+  return xs;
+}
+
 // Rows of the last dim: x viewed as [rows, cols] (a 0-d tensor is one row of one element).
 void softmax_rows(const Tensor& x, int64_t& rows, int64_t& cols) {
   cols = x.dim() == 0 ? 1 : x.size(-1);
@@ -202,25 +221,27 @@ void softmax_rows(const Tensor& x, int64_t& rows, int64_t& cols) {
 
 }  // namespace
 
-void CpuBackend::group_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta,
-                                    int groups, double eps, bool silu, Tensor& y, Tensor& mean,
-                                    Tensor& rstd) {
+void CpuBackend::group_norm_forward(const Tensor& x, const Tensor& channel_add,
+                                    const Tensor& gamma, const Tensor& beta, int groups,
+                                    double eps, bool silu, Tensor& y, Tensor& mean, Tensor& rstd) {
   const GnDims dm = gn_dims(x, groups);
+  const Tensor xs = shifted(x, channel_add, dm);
   cpu::dispatch_float(x.dtype(), [&](auto tag_) {
     using T = decltype(tag_);
-    gn_forward<T>(x.data<T>(), ptr_or_null<T>(gamma), ptr_or_null<T>(beta), dm, eps, silu,
+    gn_forward<T>(xs.data<T>(), ptr_or_null<T>(gamma), ptr_or_null<T>(beta), dm, eps, silu,
                   y.data<T>(), mean.data<T>(), rstd.data<T>());
   });
 }
 
-void CpuBackend::group_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& beta,
-                                     const Tensor& mean, const Tensor& rstd, const Tensor& dy,
-                                     int groups, bool silu, Tensor& dx, Tensor& dgamma,
-                                     Tensor& dbeta) {
+void CpuBackend::group_norm_backward(const Tensor& x, const Tensor& channel_add,
+                                     const Tensor& gamma, const Tensor& beta, const Tensor& mean,
+                                     const Tensor& rstd, const Tensor& dy, int groups, bool silu,
+                                     Tensor& dx, Tensor& dgamma, Tensor& dbeta) {
   const GnDims dm = gn_dims(x, groups);
+  const Tensor xs = shifted(x, channel_add, dm);
   cpu::dispatch_float(x.dtype(), [&](auto tag_) {
     using T = decltype(tag_);
-    gn_backward<T>(x.data<T>(), ptr_or_null<T>(gamma), ptr_or_null<T>(beta), mean.data<T>(),
+    gn_backward<T>(xs.data<T>(), ptr_or_null<T>(gamma), ptr_or_null<T>(beta), mean.data<T>(),
                    rstd.data<T>(), dy.data<T>(), dm, silu, mut_ptr_or_null<T>(dx),
                    mut_ptr_or_null<T>(dgamma), mut_ptr_or_null<T>(dbeta));
   });

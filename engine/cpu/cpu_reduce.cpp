@@ -1,5 +1,6 @@
 // CPU reductions: sum over a set of dims (keeping rank), sum of squares. Accumulates in double.
 #include "engine/cpu/cpu_backend.h"
+#include "engine/reduce_segments.h"
 #include <algorithm>
 #include <vector>
 
@@ -12,21 +13,7 @@ namespace s2dm {
 // (per-channel sums of an activation: a contiguous run per output element) and a single reduced
 // dim outermost (bias gradients: column sums, vectorised over the kept dim). Sums are in double.
 void CpuBackend::sum_to(const Tensor& x, Tensor& out) {
-  const Shape& xs = x.shape();
-  S2DM_CHECK(out.dim() == x.dim(), "sum_to: rank mismatch {} vs {}", x.str(), out.str());
-  struct Segment {
-    int64_t size;
-    bool reduced;
-  };
-  std::vector<Segment> seg;
-  for (size_t d = 0; d < xs.size(); ++d) {
-    S2DM_CHECK(out.shape()[d] == xs[d] || out.shape()[d] == 1, "sum_to: cannot reduce {} to {}",
-               x.str(), out.str());
-    if (xs[d] == 1) continue;
-    const bool red = out.shape()[d] != xs[d];
-    if (!seg.empty() && seg.back().reduced == red) seg.back().size *= xs[d];
-    else seg.push_back({xs[d], red});
-  }
+  const std::vector<ReduceSegment> seg = reduce_segments(x, out);
   const int64_t n = x.numel();
   cpu::dispatch_float(x.dtype(), [&](auto tag_) {
     using T = decltype(tag_);

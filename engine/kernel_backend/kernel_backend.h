@@ -33,11 +33,13 @@ class KernelBackend : public Backend {
   void sum_to(const Tensor& x, Tensor& out) override;
   double sum_squares(const Tensor& x) override;
 
-  void group_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, int groups,
-                          double eps, bool silu, Tensor& y, Tensor& mean, Tensor& rstd) override;
-  void group_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& beta,
-                           const Tensor& mean, const Tensor& rstd, const Tensor& dy, int groups,
-                           bool silu, Tensor& dx, Tensor& dgamma, Tensor& dbeta) override;
+  void group_norm_forward(const Tensor& x, const Tensor& channel_add, const Tensor& gamma,
+                          const Tensor& beta, int groups, double eps, bool silu, Tensor& y,
+                          Tensor& mean, Tensor& rstd) override;
+  void group_norm_backward(const Tensor& x, const Tensor& channel_add, const Tensor& gamma,
+                           const Tensor& beta, const Tensor& mean, const Tensor& rstd,
+                           const Tensor& dy, int groups, bool silu, Tensor& dx, Tensor& dgamma,
+                           Tensor& dbeta) override;
 
   void softmax_forward(const Tensor& x, Tensor& y) override;
   void softmax_backward(const Tensor& y, const Tensor& dy, Tensor& dx) override;
@@ -69,6 +71,12 @@ class KernelBackend : public Backend {
   void adam_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v,
                  const AdamParams& p) override;
   void ema_update(Tensor& ema, const Tensor& param, double decay) override;
+  void adam_ema_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, Tensor& ema,
+                     const AdamParams& p, double ema_decay) override;
+
+  void skip_loss(const Tensor& out, const Tensor& eps1, const Tensor& eps2, const Tensor& c,
+                 const Tensor& w0, const Tensor& wskip, double inv_reduce, Tensor& l0,
+                 Tensor& lskip, Tensor& loss, Tensor& dout) override;
 
  protected:
   // Makes this backend's device current for the calling thread and returns the stream every

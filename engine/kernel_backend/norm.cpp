@@ -21,28 +21,31 @@ T* out_or_null(Tensor& t) {
 }
 }  // namespace
 
-void KernelBackend::group_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta,
-                                       int groups, double eps, bool silu, Tensor& y, Tensor& mean,
+void KernelBackend::group_norm_forward(const Tensor& x, const Tensor& channel_add,
+                                       const Tensor& gamma, const Tensor& beta, int groups,
+                                       double eps, bool silu, Tensor& y, Tensor& mean,
                                        Tensor& rstd) {
   require_contiguous("group_norm_forward", {&x, &y, &mean, &rstd});
-  if (gamma.defined()) require_contiguous("group_norm_forward", gamma);
-  if (beta.defined()) require_contiguous("group_norm_forward", beta);
+  require_contiguous_if_defined("group_norm_forward", {&channel_add, &gamma, &beta});
   cudaStream_t s = begin();
   cpu::dispatch_float(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    kernels::launch_group_norm_forward<T>(x.data<T>(), data_or_null<T>(gamma),
-                                          data_or_null<T>(beta), gn_shape(x, groups), eps, silu,
-                                          y.data<T>(), mean.data<T>(), rstd.data<T>(), s);
+    kernels::launch_group_norm_forward<T>(x.data<T>(), data_or_null<T>(channel_add),
+                                          data_or_null<T>(gamma), data_or_null<T>(beta),
+                                          gn_shape(x, groups), eps, silu, y.data<T>(),
+                                          mean.data<T>(), rstd.data<T>(), s);
   });
   check_launch();
 }
 
-void KernelBackend::group_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+void KernelBackend::group_norm_backward(const Tensor& x, const Tensor& channel_add,
+                                        const Tensor& gamma, const Tensor& beta,
                                         const Tensor& mean, const Tensor& rstd, const Tensor& dy,
                                         int groups, bool silu, Tensor& dx, Tensor& dgamma,
                                         Tensor& dbeta) {
   require_contiguous("group_norm_backward", {&x, &mean, &rstd, &dy});
-  require_contiguous_if_defined("group_norm_backward", {&gamma, &beta, &dx, &dgamma, &dbeta});
+  require_contiguous_if_defined("group_norm_backward",
+                                {&channel_add, &gamma, &beta, &dx, &dgamma, &dbeta});
   const kernels::GroupNormShape shape = gn_shape(x, groups);
   Tensor work;
   if (dgamma.defined() || dbeta.defined())
@@ -51,7 +54,7 @@ void KernelBackend::group_norm_backward(const Tensor& x, const Tensor& gamma, co
   cpu::dispatch_float(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     kernels::launch_group_norm_backward<T>(
-        x.data<T>(), data_or_null<T>(gamma), data_or_null<T>(beta), mean.data<T>(),
+        x.data<T>(), data_or_null<T>(channel_add), data_or_null<T>(gamma), data_or_null<T>(beta), mean.data<T>(),
         rstd.data<T>(), dy.data<T>(), shape, silu, out_or_null<T>(dx), out_or_null<T>(dgamma),
         out_or_null<T>(dbeta), out_or_null<T>(work), s);
   });

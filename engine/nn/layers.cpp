@@ -50,8 +50,8 @@ GroupNorm::GroupNorm(int groups_, int64_t channels, double eps_, LayerOptions op
 }
 
 Tensor GroupNorm::forward(const Tensor& x) const { return group_norm(x, groups, weight, bias, eps); }
-Tensor GroupNorm::forward_silu(const Tensor& x) const {
-  return group_norm_silu(x, groups, weight, bias, eps);
+Tensor GroupNorm::forward_silu(const Tensor& x, const Tensor& channel_add) const {
+  return group_norm_silu(x, groups, weight, bias, eps, channel_add);
 }
 
 }  // namespace s2dm

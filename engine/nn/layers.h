@@ -32,8 +32,9 @@ class GroupNorm : public Module {
  public:
   GroupNorm(int groups, int64_t channels, double eps = 1e-6, LayerOptions opt = {});
   Tensor forward(const Tensor& x) const;
-  // silu(norm(x)) fused, the UNet's most common pattern.
-  Tensor forward_silu(const Tensor& x) const;
+  // silu(norm(x)) fused, the UNet's most common pattern; channel_add [N, C] (optional) is added
+  // to x per channel first, inside the same kernels (group_norm_silu).
+  Tensor forward_silu(const Tensor& x, const Tensor& channel_add = Tensor()) const;
   Tensor weight, bias;  // [C], [C]
   int groups;
   double eps;

@@ -22,7 +22,7 @@ Adam::Adam(FlatParameters& params, AdamConfig config) : params_(params), config_
   v_ = Tensor::zeros(v.shape(), v.dtype(), v.device());
 }
 
-void Adam::step(double grad_scale) {
+AdamParams Adam::next_step(double grad_scale) {
   ++step_;
   AdamParams p;
   p.lr = config_.lr;
@@ -32,7 +32,20 @@ void Adam::step(double grad_scale) {
   p.weight_decay = config_.weight_decay;
   p.step = step_;
   p.grad_scale = grad_scale;
+  return p;
+}
+
+void Adam::step(double grad_scale) {
+  const AdamParams p = next_step(grad_scale);
   backend_of(params_.values()).adam_step(params_.values(), params_.grads(), m_, v_, p);
+}
+
+void Adam::step(double grad_scale, Ema& ema) {
+  S2DM_CHECK(&ema.params() == &params_,
+             "Adam: the EMA tracks other parameters than this optimizer updates");
+  const AdamParams p = next_step(grad_scale);
+  backend_of(params_.values())
+      .adam_ema_step(params_.values(), params_.grads(), m_, v_, ema.values(), p, ema.decay());
 }
 
 Ema::Ema(const FlatParameters& params, double decay) : params_(params), decay_(decay) {

@@ -17,11 +17,16 @@ struct AdamConfig {
 // max_norm <= 0 disables clipping.
 double clip_coefficient(double grad_norm, double max_norm);
 
+class Ema;
+
 class Adam {
  public:
   Adam(FlatParameters& params, AdamConfig config);
   // One update from params.grads() multiplied by grad_scale (use clip_coefficient).
   void step(double grad_scale = 1.0);
+  // step(grad_scale) then ema.update() in one pass over the buffers, with the same results;
+  // ema must track the parameters this optimizer updates.
+  void step(double grad_scale, Ema& ema);
   int64_t steps() const { return step_; }
   void set_steps(int64_t s) { step_ = s; }
   Tensor& exp_avg() { return m_; }      // first moment, flat
@@ -29,6 +34,8 @@ class Adam {
   AdamConfig& config() { return config_; }
 
  private:
+  AdamParams next_step(double grad_scale);  // advances the step count
+
   FlatParameters& params_;
   AdamConfig config_;
   Tensor m_, v_;
@@ -42,6 +49,7 @@ class Ema {
   void update();
   Tensor& values() { return values_; }
   double decay() const { return decay_; }
+  const FlatParameters& params() const { return params_; }
   // The EMA weights keyed by parameter name (views into values()).
   std::map<std::string, Tensor> state_dict() const;
 

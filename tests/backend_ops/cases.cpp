@@ -14,6 +14,7 @@ std::vector<OpCase> all_cases() {
   add_resample_cases(cases);
   add_random_cases(cases);
   add_optim_cases(cases);
+  add_loss_cases(cases);
   return cases;
 }
 

@@ -1,8 +1,105 @@
-// Cases: attention ops.
+// Cases: single-head attention forward and backward at the CIFAR-10 UNet's attention shapes
+// (16x16 and 8x8 feature maps), odd sizes, N != M, feature widths that split over several blocks,
+// no queries, two scales and every subset of gradients; last-dim softmax on short rows (a warp
+// per row), rows at the warp/block boundary and long rows (a block per row).
+#include <cmath>
+
+#include <fmt/format.h>
+
 #include "tests/backend_ops/cases.h"
 
 namespace s2dm::backend_ops {
 
-void add_attention_cases(std::vector<OpCase>&) {}
+namespace {
+
+struct AttnShape {
+  int64_t b, n, m, c, d;
+};
+
+const AttnShape kAttnShapes[] = {
+    {2, 256, 256, 256, 256},  // CIFAR-10 UNet, 16x16 at 256 channels
+    {2, 64, 64, 128, 128},    // 8x8 at 128 channels
+    {3, 7, 5, 9, 11},         // odd sizes
+    {2, 70, 33, 20, 65},      // N > M, one partial tile each
+    {1, 40, 130, 150, 40},    // M > N; C splits over two blocks, D does not
+    {1, 33, 100, 136, 200},   // C and D both split, partial last splits
+    {2, 1, 3, 1, 2},          // single query, one feature
+};
+
+// The gradient subsets: all three, then each alone (the backend computes only what is asked).
+constexpr int kAllGrads = 7;
+const int kGradSubsets[] = {kAllGrads, 1, 2, 4};
+
+std::string attn_desc(const AttnShape& s, double scale) {
+  return fmt::format("q [{},{},{}] k [{},{},{}] v [{},{},{}] scale {:.4g}", s.b, s.n, s.c, s.b,
+                     s.m, s.c, s.b, s.m, s.d, scale);
+}
+
+void add_attention_shape(std::vector<OpCase>& cases, const AttnShape& s, double scale,
+                         bool grad_subsets) {
+  const Shape qs{s.b, s.n, s.c}, ks{s.b, s.m, s.c}, vs{s.b, s.m, s.d}, os{s.b, s.n, s.d};
+  const Shape ls{s.b, s.n};
+  const std::string desc = attn_desc(s, scale);
+  if (s.n > 0) {
+    cases.push_back({"attention_forward", desc, 1e-10, [=](OpContext& ctx) {
+                       Tensor q = ctx.input(qs, 1), k = ctx.input(ks, 2), v = ctx.input(vs, 3);
+                       Tensor o = ctx.output(os), lse = ctx.output(ls);
+                       return [=, &ctx]() mutable {
+                         ctx.backend().attention_forward(q, k, v, scale, o, lse);
+                       };
+                     }});
+  }
+  for (int want : kGradSubsets) {
+    if (want != kAllGrads && !grad_subsets) continue;
+    cases.push_back({"attention_backward", fmt::format("{} want {}", desc, want), 1e-10,
+                     [=](OpContext& ctx) {
+                       Tensor q = ctx.input(qs, 1), k = ctx.input(ks, 2), v = ctx.input(vs, 3);
+                       Tensor d_o = ctx.input(os, 4);
+                       // o and lse come from the same backend's forward.
+                       Tensor o = Tensor::empty(os, ctx.dtype(), ctx.device());
+                       Tensor lse = Tensor::empty(ls, ctx.dtype(), ctx.device());
+                       ctx.backend().attention_forward(q, k, v, scale, o, lse);
+                       Tensor dq = (want & 1) ? ctx.output(qs) : Tensor();
+                       Tensor dk = (want & 2) ? ctx.output(ks) : Tensor();
+                       Tensor dv = (want & 4) ? ctx.output(vs) : Tensor();
+                       return [=, &ctx]() mutable {
+                         ctx.backend().attention_backward(q, k, v, o, lse, d_o, scale, dq, dk,
+                                                          dv);
+                       };
+                     }});
+  }
+}
+
+void add_softmax_cases(std::vector<OpCase>& cases) {
+  const Shape shapes[] = {{1, 1}, {7, 33}, {64, 256}, {4, 16, 256}, {5, 1024}, {2, 1025},
+                          {3, 1500}};
+  for (const Shape& shape : shapes) {
+    const std::string desc = shape_str(shape);
+    // A spread of ±4 makes the max subtraction matter in float.
+    cases.push_back({"softmax_forward", desc, 1e-12, [=](OpContext& ctx) {
+                       Tensor x = ctx.input(shape, 1, 4.0, 0.5), y = ctx.output(shape);
+                       return [=, &ctx]() mutable { ctx.backend().softmax_forward(x, y); };
+                     }});
+    cases.push_back({"softmax_backward", desc, 1e-12, [=](OpContext& ctx) {
+                       Tensor y = Tensor::empty(shape, ctx.dtype(), ctx.device());
+                       ctx.backend().softmax_forward(ctx.input(shape, 1, 4.0, 0.5), y);
+                       Tensor dy = ctx.input(shape, 2), dx = ctx.output(shape);
+                       return [=, &ctx]() mutable { ctx.backend().softmax_backward(y, dy, dx); };
+                     }});
+  }
+}
+
+}  // namespace
+
+void add_attention_cases(std::vector<OpCase>& cases) {
+  for (const AttnShape& s : kAttnShapes) {
+    // The UNet's scale on every shape; a sharper one and every gradient subset on the small ones.
+    const bool small = s.b * s.n * s.m <= 64 * 64;
+    add_attention_shape(cases, s, 1.0 / std::sqrt(static_cast<double>(s.c)), small);
+    if (small) add_attention_shape(cases, s, 1.3, true);
+  }
+  add_attention_shape(cases, {1, 0, 5, 3, 4}, 0.5, true);  // no queries: dk, dv are zero
+  add_softmax_cases(cases);
+}
 
 }  // namespace s2dm::backend_ops

@@ -1,8 +1,115 @@
-// Cases: resample ops.
+// Cases: nearest 2x upsampling and constant 2-D padding (forward and backward) at the CIFAR-10
+// UNet's shapes and odd sizes; the sinusoidal timestep embedding at the UNet's dim and odd dims.
+#include <fmt/format.h>
+
 #include "tests/backend_ops/cases.h"
 
 namespace s2dm::backend_ops {
 
-void add_resample_cases(std::vector<OpCase>&) {}
+namespace {
+
+const Shape kUpsampleShapes[] = {
+    {2, 256, 16, 16},  // the UNet's last upsample, to 32x32
+    {4, 256, 8, 8},    // and the one before
+    {2, 256, 4, 4},
+    {3, 5, 7, 9},  // odd sizes
+    {1, 3, 1, 33},
+    {1, 1, 1, 1},
+};
+
+struct PadCase {
+  Shape shape;
+  Pad2dParams pad;
+};
+
+const PadCase kPadCases[] = {
+    {{2, 128, 32, 32}, {0, 1, 0, 1, 0.0}},  // the UNet's downsample padding, at each level
+    {{2, 256, 16, 16}, {0, 1, 0, 1, 0.0}},
+    {{4, 256, 8, 8}, {0, 1, 0, 1, 0.0}},
+    {{3, 5, 7, 9}, {2, 0, 1, 3, 0.5}},  // asymmetric, odd sizes, a value fill
+    {{2, 3, 4, 1}, {3, 5, 0, 2, -1.25}},
+    {{1, 1, 1, 1}, {1, 1, 1, 1, 2.0}},
+    {{1, 2, 5, 3}, {0, 0, 0, 0, 7.0}},  // no padding: a copy
+};
+
+struct EmbeddingCase {
+  int64_t n, dim;
+  bool integer_t;  // the schedule's steps (n >= 2), else values spread over [0, 1000)
+};
+
+const EmbeddingCase kEmbeddingCases[] = {
+    {4, 128, true},  // the CIFAR-10 UNet: dim = ch
+    {4, 128, false}, {2, 256, false}, {1, 4, false},
+    {7, 5, false},   {3, 33, false},  {2, 1001, false},
+};
+
+Tensor timesteps(OpContext& ctx, const EmbeddingCase& e) {
+  if (!e.integer_t) return ctx.input({e.n}, 5, 500.0, 500.0);
+  std::vector<double> t;  // evenly from 0 to 999
+  for (int64_t i = 0; i < e.n; ++i) t.push_back(static_cast<double>(999 * i / (e.n - 1)));
+  return ctx.values(t, {e.n});
+}
+
+std::string pad_str(const Pad2dParams& p) {
+  return fmt::format("pad (left {}, right {}, top {}, bottom {}) value {}", p.left, p.right, p.top,
+                     p.bottom, p.value);
+}
+
+}  // namespace
+
+void add_resample_cases(std::vector<OpCase>& cases) {
+  // Copies and a fixed-order sum of four: bit-identical to the CPU backend.
+  for (const Shape& xs : kUpsampleShapes) {
+    const Shape ys{xs[0], xs[1], 2 * xs[2], 2 * xs[3]};
+    cases.push_back({"upsample_nearest2x_forward", shape_str(xs), 0, [=](OpContext& ctx) {
+                       Tensor x = ctx.input(xs, 1), y = ctx.output(ys);
+                       return [&ctx, x, y]() mutable {
+                         ctx.backend().upsample_nearest2x_forward(x, y);
+                       };
+                     }});
+    cases.push_back({"upsample_nearest2x_backward", shape_str(xs), 0, [=](OpContext& ctx) {
+                       Tensor dy = ctx.input(ys, 2), dx = ctx.output(xs);
+                       return [&ctx, dy, dx]() mutable {
+                         ctx.backend().upsample_nearest2x_backward(dy, dx);
+                       };
+                     }});
+  }
+  for (const PadCase& pc : kPadCases) {
+    const Shape xs = pc.shape;
+    const Pad2dParams p = pc.pad;
+    const Shape ys{xs[0], xs[1], xs[2] + p.top + p.bottom, xs[3] + p.left + p.right};
+    const std::string desc = shape_str(xs) + " " + pad_str(p);
+    cases.push_back({"pad2d_forward", desc, 0, [=](OpContext& ctx) {
+                       Tensor x = ctx.input(xs, 3), y = ctx.output(ys);
+                       return [&ctx, x, y, p]() mutable { ctx.backend().pad2d_forward(x, p, y); };
+                     }});
+    cases.push_back({"pad2d_backward", desc, 0, [=](OpContext& ctx) {
+                       Tensor dy = ctx.input(ys, 4), dx = ctx.output(xs);
+                       return [&ctx, dy, dx, p]() mutable {
+                         ctx.backend().pad2d_backward(dy, p, dx);
+                       };
+                     }});
+  }
+  // Timesteps up to 999, where sin and cos of t·f are most sensitive to rounding.
+  for (const EmbeddingCase& e : kEmbeddingCases) {
+    const std::string desc =
+        fmt::format("t [{}] dim {}{}", e.n, e.dim, e.integer_t ? " integer t" : "");
+    cases.push_back({"timestep_embedding_forward", desc, 1e-12, [=](OpContext& ctx) {
+                       Tensor t = timesteps(ctx, e);
+                       Tensor emb = ctx.output({e.n, e.dim});
+                       return [&ctx, t, emb, e]() mutable {
+                         ctx.backend().timestep_embedding_forward(t, e.dim, emb);
+                       };
+                     }});
+    cases.push_back({"timestep_embedding_backward", desc, 1e-12, [=](OpContext& ctx) {
+                       Tensor t = timesteps(ctx, e);
+                       Tensor demb = ctx.input({e.n, e.dim}, 6);
+                       Tensor dt = ctx.output({e.n});
+                       return [&ctx, t, demb, dt, e]() mutable {
+                         ctx.backend().timestep_embedding_backward(t, e.dim, demb, dt);
+                       };
+                     }});
+  }
+}
 
 }  // namespace s2dm::backend_ops

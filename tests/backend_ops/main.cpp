@@ -24,8 +24,8 @@ int main(int argc, char** argv) {
   app.add_option("--backend", backend_filter, "simt, cuda or all")
       ->check(CLI::IsMember({"simt", "cuda", "all"}));
   app.add_option("--op", op_filter, "only cases of this Backend op (e.g. attention_forward)");
-  app.add_option("--dtype", dtype_filter, "f32, f64 or all")
-      ->check(CLI::IsMember({"f32", "f64", "all"}));
+  app.add_option("--dtype", dtype_filter, "float32, float64 or all")
+      ->check(CLI::IsMember({"float32", "float64", "all"}));
   app.add_option("--runs", runs, "perf mode: timed runs per case (median reported)")
       ->check(CLI::Range(1, 100000));
   CLI11_PARSE(app, argc, argv);

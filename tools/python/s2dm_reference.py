@@ -162,7 +162,7 @@ def alphas_cumprod(T=1000):
 
 def s2dm_loss(out, e1, e2, t, skip=9, tau=0.99):
     """L = mean_i [ℓ0 if t_i < skip else τ·ℓ0 + (1−τ)·ℓskip] (method.md §3), MEAN over C,H,W."""
-    ab = alphas_cumprod().to(out.dtype)
+    ab = alphas_cumprod().to(device=out.device, dtype=out.dtype)
     a_skip = ab[t] / ab[torch.clamp(t - skip, min=0)]
     c = torch.sqrt((1 - a_skip) / a_skip)[:, None, None, None]
     l0 = ((e1 - out) ** 2).mean(dim=(1, 2, 3))

@@ -1,0 +1,113 @@
+// KernelBackend: last-dim softmax and single-head attention on kernels/softmax.cu and
+// kernels/attention.cu.
+#include "engine/cpu/dispatch.h"
+#include "engine/kernel_backend/kernel_backend.h"
+#include "kernels/attention.cuh"
+#include "kernels/softmax.cuh"
+
+namespace s2dm {
+inline namespace S2DM_KERNEL_TARGET {
+
+namespace {
+
+// x viewed as [rows, cols] over its last dim (a 0-d tensor is one row of one element).
+struct Rows {
+  int64_t rows, cols;
+};
+Rows softmax_rows(const Tensor& x) {
+  const int64_t cols = x.dim() == 0 ? 1 : x.size(-1);
+  return {cols == 0 ? 0 : x.numel() / cols, cols};
+}
+
+kernels::AttentionShape attention_shape(const Tensor& q, const Tensor& k, const Tensor& v) {
+  S2DM_CHECK(q.dim() == 3 && k.dim() == 3 && v.dim() == 3 && k.size(0) == q.size(0) &&
+                 v.size(0) == q.size(0) && k.size(2) == q.size(2) && v.size(1) == k.size(1),
+             "attention: inconsistent shapes q {} k {} v {}", q.str(), k.str(), v.str());
+  const kernels::AttentionShape sh{q.size(0), q.size(1), k.size(1), q.size(2), v.size(2)};
+  S2DM_CHECK(sh.m > 0 || sh.n == 0, "attention: {} queries but no keys", sh.n);
+  return sh;
+}
+
+void check_shape(const Tensor& t, const Shape& expect, const char* what) {
+  S2DM_CHECK(t.shape() == expect, "attention: {} is {}, expected {}", what, t.str(),
+             shape_str(expect));
+}
+
+template <typename T>
+T* out_or_null(Tensor& t) {
+  return t.defined() ? t.data<T>() : nullptr;
+}
+
+}  // namespace
+
+void KernelBackend::softmax_forward(const Tensor& x, Tensor& y) {
+  require_contiguous("softmax_forward", {&x, &y});
+  S2DM_CHECK(y.shape() == x.shape() && y.dtype() == x.dtype(),
+             "softmax_forward: y {} does not match x {}", y.str(), x.str());
+  const Rows r = softmax_rows(x);
+  cudaStream_t s = begin();
+  cpu::dispatch_float(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    kernels::launch_softmax_forward<T>(x.data<T>(), r.rows, r.cols, y.data<T>(), s);
+  });
+  check_launch();
+}
+
+void KernelBackend::softmax_backward(const Tensor& y, const Tensor& dy, Tensor& dx) {
+  require_contiguous("softmax_backward", {&y, &dy, &dx});
+  S2DM_CHECK(dy.shape() == y.shape() && dx.shape() == y.shape() && dy.dtype() == y.dtype() &&
+                 dx.dtype() == y.dtype(),
+             "softmax_backward: dy {} and dx {} do not match y {}", dy.str(), dx.str(), y.str());
+  const Rows r = softmax_rows(y);
+  cudaStream_t s = begin();
+  cpu::dispatch_float(y.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    kernels::launch_softmax_backward<T>(y.data<T>(), dy.data<T>(), r.rows, r.cols, dx.data<T>(),
+                                        s);
+  });
+  check_launch();
+}
+
+void KernelBackend::attention_forward(const Tensor& q, const Tensor& k, const Tensor& v,
+                                      double scale, Tensor& o, Tensor& lse) {
+  require_contiguous("attention_forward", {&q, &k, &v, &o, &lse});
+  const kernels::AttentionShape sh = attention_shape(q, k, v);
+  check_shape(o, {sh.b, sh.n, sh.d}, "o");
+  check_shape(lse, {sh.b, sh.n}, "lse");
+  cudaStream_t s = begin();
+  cpu::dispatch_float(q.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    kernels::launch_attention_forward<T>(q.data<T>(), k.data<T>(), v.data<T>(), sh, scale,
+                                         o.data<T>(), lse.data<T>(), s);
+  });
+  check_launch();
+}
+
+void KernelBackend::attention_backward(const Tensor& q, const Tensor& k, const Tensor& v,
+                                       const Tensor& o, const Tensor& lse, const Tensor& d_o,
+                                       double scale, Tensor& dq, Tensor& dk, Tensor& dv) {
+  require_contiguous("attention_backward", {&q, &k, &v, &o, &lse, &d_o});
+  require_contiguous_if_defined("attention_backward", {&dq, &dk, &dv});
+  const kernels::AttentionShape sh = attention_shape(q, k, v);
+  check_shape(o, {sh.b, sh.n, sh.d}, "o");
+  check_shape(d_o, {sh.b, sh.n, sh.d}, "d_o");
+  check_shape(lse, {sh.b, sh.n}, "lse");
+  if (dq.defined()) check_shape(dq, q.shape(), "dq");
+  if (dk.defined()) check_shape(dk, k.shape(), "dk");
+  if (dv.defined()) check_shape(dv, v.shape(), "dv");
+  Tensor work;
+  if (dq.defined() || dk.defined())
+    work = Tensor::empty({kernels::attention_backward_workspace(sh)}, q.dtype(), device());
+  cudaStream_t s = begin();
+  cpu::dispatch_float(q.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    kernels::launch_attention_backward<T>(q.data<T>(), k.data<T>(), v.data<T>(), o.data<T>(),
+                                          lse.data<T>(), d_o.data<T>(), sh, scale,
+                                          out_or_null<T>(dq), out_or_null<T>(dk),
+                                          out_or_null<T>(dv), out_or_null<T>(work), s);
+  });
+  check_launch();
+}
+
+}  // namespace S2DM_KERNEL_TARGET
+}  // namespace s2dm

@@ -1,0 +1,152 @@
+// KernelBackend: unary, binary, scalar, axpy and dropout on kernels/elementwise.cu.
+#include "engine/cpu/dispatch.h"
+#include "engine/error.h"
+#include "engine/kernel_backend/kernel_backend.h"
+#include "kernels/elementwise.cuh"
+
+namespace s2dm {
+inline namespace S2DM_KERNEL_TARGET {
+
+namespace {
+
+kernels::UnaryKind unary_kind(UnaryOp op) {
+  switch (op) {
+    case UnaryOp::Neg: return kernels::UnaryKind::Neg;
+    case UnaryOp::Exp: return kernels::UnaryKind::Exp;
+    case UnaryOp::Log: return kernels::UnaryKind::Log;
+    case UnaryOp::Sqrt: return kernels::UnaryKind::Sqrt;
+    case UnaryOp::Sigmoid: return kernels::UnaryKind::Sigmoid;
+    case UnaryOp::Silu: return kernels::UnaryKind::Silu;
+    case UnaryOp::Square: return kernels::UnaryKind::Square;
+  }
+  fail("unary: unknown op {}", static_cast<int>(op));
+}
+
+kernels::BinaryKind binary_kind(BinaryOp op) {
+  switch (op) {
+    case BinaryOp::Add: return kernels::BinaryKind::Add;
+    case BinaryOp::Sub: return kernels::BinaryKind::Sub;
+    case BinaryOp::Mul: return kernels::BinaryKind::Mul;
+    case BinaryOp::Div: return kernels::BinaryKind::Div;
+  }
+  fail("binary: unknown op {}", static_cast<int>(op));
+}
+
+kernels::ScalarKind scalar_kind(ScalarOp op) {
+  switch (op) {
+    case ScalarOp::Add: return kernels::ScalarKind::Add;
+    case ScalarOp::Mul: return kernels::ScalarKind::Mul;
+    case ScalarOp::Pow: return kernels::ScalarKind::Pow;
+    case ScalarOp::RSub: return kernels::ScalarKind::RSub;
+    case ScalarOp::RDiv: return kernels::ScalarKind::RDiv;
+  }
+  fail("scalar: unknown op {}", static_cast<int>(op));
+}
+
+void require_same_numel(std::string_view op, const Tensor& a, const Tensor& b) {
+  S2DM_CHECK(a.numel() == b.numel(), "{}: {} and {} differ in size", op, a.str(), b.str());
+}
+
+// The CPU backend's scale and threshold, so the kernel's mask and values equal its bit for bit.
+template <typename T>
+void launch_dropout(const Tensor& in, Tensor& out, double p, uint64_t seed, uint64_t offset,
+                    cudaStream_t s) {
+  kernels::launch_dropout<T>(in.data<T>(), out.data<T>(), in.numel(), static_cast<float>(p),
+                             static_cast<T>(1.0 / (1.0 - p)), seed, offset, s);
+}
+
+}  // namespace
+
+void KernelBackend::unary(UnaryOp op, const Tensor& x, Tensor& y) {
+  require_contiguous("unary", {&x, &y});
+  require_same_numel("unary", x, y);
+  cudaStream_t s = begin();
+  cpu::dispatch_float(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    kernels::launch_unary<T>(unary_kind(op), x.data<T>(), y.data<T>(), x.numel(), s);
+  });
+  check_launch();
+}
+
+void KernelBackend::unary_backward(UnaryOp op, const Tensor& x, const Tensor& dy, Tensor& dx) {
+  require_contiguous("unary_backward", {&x, &dy, &dx});
+  require_same_numel("unary_backward", x, dy);
+  require_same_numel("unary_backward", x, dx);
+  cudaStream_t s = begin();
+  cpu::dispatch_float(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    kernels::launch_unary_backward<T>(unary_kind(op), x.data<T>(), dy.data<T>(), dx.data<T>(),
+                                      x.numel(), s);
+  });
+  check_launch();
+}
+
+void KernelBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) {
+  for (const Tensor* t : std::initializer_list<const Tensor*>{&a, &b, &out}) {
+    S2DM_CHECK(t->defined() && t->device() == device(), "binary: every tensor must be on {}",
+               device().str());
+    S2DM_CHECK(t->shape() == out.shape(), "binary: {} does not have the output's shape {}",
+               t->str(), shape_str(out.shape()));
+  }
+  kernels::StridedLayout<3> layout;
+  S2DM_CHECK(kernels::make_strided_layout<3>(out.shape(), {&a.strides(), &b.strides(),
+                                                           &out.strides()}, layout),
+             "binary: {} has more than {} dims that do not merge", out.str(),
+             kernels::kMaxStridedRank);
+  cudaStream_t s = begin();
+  cpu::dispatch_float(out.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    kernels::launch_binary<T>(binary_kind(op), a.data<T>(), b.data<T>(), out.data<T>(), layout,
+                              s);
+  });
+  check_launch();
+}
+
+void KernelBackend::scalar(ScalarOp op, const Tensor& x, double s, Tensor& y) {
+  require_contiguous("scalar", {&x, &y});
+  require_same_numel("scalar", x, y);
+  cudaStream_t stream = begin();
+  cpu::dispatch_float(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    kernels::launch_scalar<T>(scalar_kind(op), x.data<T>(), static_cast<T>(s), y.data<T>(),
+                              x.numel(), stream);
+  });
+  check_launch();
+}
+
+void KernelBackend::axpy(Tensor& y, double alpha, const Tensor& x) {
+  require_contiguous("axpy", {&y, &x});
+  require_same_numel("axpy", x, y);
+  cudaStream_t s = begin();
+  cpu::dispatch_float(y.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    kernels::launch_axpy<T>(y.data<T>(), static_cast<T>(alpha), x.data<T>(), y.numel(), s);
+  });
+  check_launch();
+}
+
+void KernelBackend::dropout_forward(const Tensor& x, double p, uint64_t seed, uint64_t offset,
+                                    Tensor& y) {
+  require_contiguous("dropout_forward", {&x, &y});
+  require_same_numel("dropout_forward", x, y);
+  cudaStream_t s = begin();
+  cpu::dispatch_float(x.dtype(), [&](auto tag) {
+    launch_dropout<decltype(tag)>(x, y, p, seed, offset, s);
+  });
+  check_launch();
+}
+
+// The mask is regenerated from (seed, offset) rather than stored.
+void KernelBackend::dropout_backward(const Tensor& dy, double p, uint64_t seed, uint64_t offset,
+                                     Tensor& dx) {
+  require_contiguous("dropout_backward", {&dy, &dx});
+  require_same_numel("dropout_backward", dy, dx);
+  cudaStream_t s = begin();
+  cpu::dispatch_float(dy.dtype(), [&](auto tag) {
+    launch_dropout<decltype(tag)>(dy, dx, p, seed, offset, s);
+  });
+  check_launch();
+}
+
+}  // namespace S2DM_KERNEL_TARGET
+}  // namespace s2dm

@@ -1,0 +1,64 @@
+// KernelBackend: Adam, parameter EMA and the fused Adam + EMA step on kernels/adam.cu.
+#include <initializer_list>
+#include <string_view>
+
+#include "engine/cpu/dispatch.h"
+#include "engine/error.h"
+#include "engine/kernel_backend/kernel_backend.h"
+#include "kernels/adam.cuh"
+
+namespace s2dm {
+inline namespace S2DM_KERNEL_TARGET {
+
+namespace {
+
+void require_same_shape(std::string_view op, const Tensor& ref,
+                        std::initializer_list<const Tensor*> ts) {
+  for (const Tensor* t : ts)
+    S2DM_CHECK(t->shape() == ref.shape() && t->dtype() == ref.dtype(),
+               "{}: {} does not match the parameters {}", op, t->str(), ref.str());
+}
+
+}  // namespace
+
+void KernelBackend::adam_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v,
+                              const AdamParams& p) {
+  require_contiguous("adam_step", {&param, &grad, &m, &v});
+  require_same_shape("adam_step", param, {&grad, &m, &v});
+  cudaStream_t s = begin();
+  cpu::dispatch_float(param.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    kernels::launch_adam_step<T>(param.data<T>(), grad.data<T>(), m.data<T>(), v.data<T>(),
+                                 param.numel(), adam::coefficients<T>(p), s);
+  });
+  check_launch();
+}
+
+void KernelBackend::ema_update(Tensor& ema, const Tensor& param, double decay) {
+  require_contiguous("ema_update", {&ema, &param});
+  require_same_shape("ema_update", param, {&ema});
+  cudaStream_t s = begin();
+  cpu::dispatch_float(param.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    kernels::launch_ema_update<T>(ema.data<T>(), param.data<T>(), param.numel(),
+                                  static_cast<T>(decay), static_cast<T>(1.0 - decay), s);
+  });
+  check_launch();
+}
+
+void KernelBackend::adam_ema_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v,
+                                  Tensor& ema, const AdamParams& p, double ema_decay) {
+  require_contiguous("adam_ema_step", {&param, &grad, &m, &v, &ema});
+  require_same_shape("adam_ema_step", param, {&grad, &m, &v, &ema});
+  cudaStream_t s = begin();
+  cpu::dispatch_float(param.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    kernels::launch_adam_ema_step<T>(param.data<T>(), grad.data<T>(), m.data<T>(), v.data<T>(),
+                                     ema.data<T>(), param.numel(), adam::coefficients<T>(p),
+                                     static_cast<T>(ema_decay), static_cast<T>(1.0 - ema_decay), s);
+  });
+  check_launch();
+}
+
+}  // namespace S2DM_KERNEL_TARGET
+}  // namespace s2dm

@@ -1,0 +1,67 @@
+// skip_loss: validation, one backend call and an autograd node.
+//
+// The backend writes ∂loss/∂out during forward (it needs no reduction), so the node saves only
+// that tensor, and its backward scales it by the incoming scalar gradient.
+#include "engine/ops/loss.h"
+
+#include "engine/ops/elementwise.h"
+#include "engine/ops/op_util.h"
+
+namespace s2dm {
+
+namespace {
+
+struct SkipLossBackward final : Node {
+  Tensor dout;
+  const char* name() const override { return "SkipLossBackward"; }
+  void release() override { dout = Tensor(); }
+  std::vector<Tensor> backward(const Tensor& g) override { return {mul(dout, g)}; }
+};
+
+void check_target(const char* what, const Tensor& e, const Tensor& out) {
+  S2DM_CHECK(e.defined(), "skip_loss: {} is undefined", what);
+  S2DM_CHECK(e.shape() == out.shape(), "skip_loss: {} {} and out {} differ in shape", what, e.str(),
+             out.str());
+}
+
+Tensor per_sample_tensor(const char* what, const std::vector<double>& v, const Tensor& out) {
+  S2DM_CHECK(static_cast<int64_t>(v.size()) == out.size(0),
+             "skip_loss: {} values of {} for a batch of {}", v.size(), what, out.size(0));
+  return Tensor::from_vector(v, {out.size(0)}, out.dtype(), out.device());
+}
+
+}  // namespace
+
+SkipLossResult skip_loss(const Tensor& out, const Tensor& eps1, const Tensor& eps2,
+                         const SkipLossWeights& weights, bool sum_per_sample) {
+  S2DM_CHECK(out.defined() && out.dim() >= 1 && out.numel() > 0,
+             "skip_loss: out must be a non-empty batch [B, ...], got {}",
+             out.defined() ? out.str() : std::string("an undefined tensor"));
+  check_target("eps1", eps1, out);
+  check_target("eps2", eps2, out);
+  detail::check_compatible("skip_loss", {out, eps1, eps2});
+  S2DM_CHECK(!needs_grad({eps1, eps2}),
+             "skip_loss: eps1 and eps2 are targets and take no gradient; pass them detached");
+
+  const Tensor o = detail::data_of(out), e1 = detail::data_of(eps1), e2 = detail::data_of(eps2);
+  const Tensor c = per_sample_tensor("c", weights.c, o);
+  const Tensor w0 = per_sample_tensor("w0", weights.w0, o);
+  const Tensor wskip = per_sample_tensor("wskip", weights.wskip, o);
+  const int64_t batch = o.size(0);
+  SkipLossResult r;
+  r.l0 = detail::empty_as(o, {batch});
+  r.lskip = detail::empty_as(o, {batch});
+  r.loss = detail::empty_as(o, Shape{});
+  const bool grad = needs_grad({out});
+  Tensor dout = grad ? detail::empty_like(o) : Tensor();
+  const double inv_reduce = sum_per_sample ? 1.0 : 1.0 / static_cast<double>(o.numel() / batch);
+  backend_of(o).skip_loss(o, e1, e2, c, w0, wskip, inv_reduce, r.l0, r.lskip, r.loss, dout);
+  if (grad) {
+    auto n = std::make_shared<SkipLossBackward>();
+    n->dout = dout;
+    record(r.loss, n, {out});
+  }
+  return r;
+}
+
+}  // namespace s2dm

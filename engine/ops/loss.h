@@ -1,0 +1,30 @@
+// Fused training losses.
+#pragma once
+#include <vector>
+
+#include "engine/tensor.h"
+
+namespace s2dm {
+
+// Per-sample coefficients of skip_loss, one entry per sample each.
+struct SkipLossWeights {
+  std::vector<double> c;      // scale of out in the second residual
+  std::vector<double> w0;     // weight of l0 in the loss
+  std::vector<double> wskip;  // weight of lskip in the loss
+};
+
+struct SkipLossResult {
+  Tensor loss;   // scalar, differentiable through out
+  Tensor l0;     // [B], without gradient
+  Tensor lskip;  // [B], without gradient
+};
+
+// The S²-DM loss in one pass over out, eps1 and eps2 [B, ...] (Backend::skip_loss):
+//   l0[b] = R((eps1 − out)²),  lskip[b] = R((eps2 − c·out)²),
+//   loss = (1/B)·Σ_b (w0·l0 + wskip·lskip),
+// R the mean over a sample's elements, or their sum when sum_per_sample. Only out gets a
+// gradient: eps1 and eps2 are targets and must not require one. eps2 may be eps1 itself.
+SkipLossResult skip_loss(const Tensor& out, const Tensor& eps1, const Tensor& eps2,
+                         const SkipLossWeights& weights, bool sum_per_sample = false);
+
+}  // namespace s2dm

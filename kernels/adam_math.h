@@ -1,0 +1,58 @@
+// The per-element Adam and EMA updates, shared by the CPU backend and the CUDA kernels so both
+// evaluate the same expressions in the parameter dtype T (as torch.optim.Adam does for float32
+// parameters), and the fused Adam + EMA step is the two updates back to back.
+//
+// Adam (torch semantics, amsgrad off, L2 weight decay added to the gradient):
+//   g = grad·grad_scale + wd·p;  m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²
+//   p −= lr/(1−β1^t) · m / (√v / √(1−β2^t) + eps)
+// EMA: e = decay·e + (1−decay)·p
+#pragma once
+#include <cmath>
+#include <cstdint>
+
+#if !defined(S2DM_HD)
+#if defined(__CUDACC__)
+#define S2DM_HD __host__ __device__ __forceinline__
+#else
+#define S2DM_HD inline
+#endif
+#endif
+
+namespace s2dm::adam {
+
+// The step's scalars in T; the bias corrections are formed in double first.
+template <typename T>
+struct Coefficients {
+  T beta1, beta2, step_size, bias2_sqrt, eps, weight_decay, grad_scale;
+};
+
+// From Backend's AdamParams (engine/backend.h), which this header cannot include: the kernels
+// see nothing of the engine.
+template <typename T, typename Params>
+inline Coefficients<T> coefficients(const Params& a) {
+  const double bias1 = 1.0 - std::pow(a.beta1, static_cast<double>(a.step));
+  const double bias2_sqrt = std::sqrt(1.0 - std::pow(a.beta2, static_cast<double>(a.step)));
+  return {static_cast<T>(a.beta1), static_cast<T>(a.beta2), static_cast<T>(a.lr / bias1),
+          static_cast<T>(bias2_sqrt), static_cast<T>(a.eps), static_cast<T>(a.weight_decay),
+          static_cast<T>(a.grad_scale)};
+}
+
+S2DM_HD float sqrt_of(float x) { return sqrtf(x); }
+S2DM_HD double sqrt_of(double x) { return ::sqrt(x); }
+
+template <typename T>
+S2DM_HD void update(const Coefficients<T>& c, T& p, T grad, T& m, T& v) {
+  T g = grad * c.grad_scale;
+  if (c.weight_decay != T(0)) g += c.weight_decay * p;
+  m = c.beta1 * m + (T(1) - c.beta1) * g;
+  v = c.beta2 * v + (T(1) - c.beta2) * g * g;
+  p -= c.step_size * m / (sqrt_of(v) / c.bias2_sqrt + c.eps);
+}
+
+// one_minus_decay is 1 − decay formed in double, then rounded to T like decay.
+template <typename T>
+S2DM_HD T ema(T e, T p, T decay, T one_minus_decay) {
+  return decay * e + one_minus_decay * p;
+}
+
+}  // namespace s2dm::adam
