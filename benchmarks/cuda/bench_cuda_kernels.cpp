@@ -157,6 +157,28 @@ void attention(bench::GpuTimer& timer, const Options& o) {
   }
 }
 
+void skip_loss(bench::GpuTimer& timer, const Options& o, double copy_bw) {
+  for (int64_t pixels : {int64_t{3 * 32 * 32}, int64_t{3 * 64 * 64}}) {
+    const Shape shape{o.batch, pixels};
+    const auto out = random_copies(shape, 11), e1 = random_copies(shape, 12);
+    const auto e2 = random_copies(shape, 13);
+    const Tensor c = Tensor::full({o.batch}, 0.3, DType::F32, Device::cuda(0));
+    const Tensor w0 = Tensor::full({o.batch}, 0.99, DType::F32, Device::cuda(0));
+    const Tensor ws = Tensor::full({o.batch}, 0.01, DType::F32, Device::cuda(0));
+    Tensor l0 = empty({o.batch}), ls = empty({o.batch}), loss = empty({1}), dout = empty(shape);
+    const double t = timer.median_seconds(
+        [&](int i) {
+          const int r = i % kRotate;
+          gpu().skip_loss(out[r], e1[r], e2[r], c, w0, ws, 1.0 / pixels, l0, ls, loss, dout);
+        },
+        o.warmup, o.runs);
+    // Reads out, eps1, eps2 and writes dout: four passes' worth of the batch.
+    const double bytes = 4.0 * static_cast<double>(dout.nbytes());
+    fmt::print("skip loss       {:>18} {:7.1f} us {:7.1f} GB/s {:5.1f}% of copy\n",
+               shape_str(shape), t * 1e6, bytes / t * 1e-9, 100 * bytes / t / copy_bw);
+  }
+}
+
 void conv(bench::GpuTimer& timer, const Options& o) {
   const struct {
     int64_t ci, co, res, k;
@@ -218,6 +240,7 @@ int main(int argc, char** argv) {
     const double copy_bw = copy_bandwidth(timer, o);
     group_norm(timer, o, copy_bw);
     attention(timer, o);
+    skip_loss(timer, o, copy_bw);
     conv(timer, o);
     return 0;
   } catch (const std::exception& e) {
