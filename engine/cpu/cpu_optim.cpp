@@ -7,8 +7,12 @@
 
 namespace s2dm {
 
-void CpuBackend::adam_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v,
-                           const AdamParams& a) {
+namespace {
+
+// Adam over the flat buffers and, when ema is defined, the EMA of the updated values in the same
+// pass (adam_ema_step equals adam_step then ema_update exactly: the same expressions per element).
+void adam_pass(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, Tensor& ema,
+               const AdamParams& a, double ema_decay) {
   const int64_t n = param.numel();
   cpu::dispatch_float(param.dtype(), [&](auto tag_) {
     using T = decltype(tag_);
@@ -17,9 +21,22 @@ void CpuBackend::adam_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor&
     const T* g = grad.data<T>();
     T* pm = m.data<T>();
     T* pv = v.data<T>();
+    T* e = ema.defined() ? ema.data<T>() : nullptr;
+    const T d = static_cast<T>(ema_decay), one_minus = static_cast<T>(1.0 - ema_decay);
 #pragma omp parallel for if (n > cpu::kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) adam::update(c, p[i], g[i], pm[i], pv[i]);
+    for (int64_t i = 0; i < n; ++i) {
+      adam::update(c, p[i], g[i], pm[i], pv[i]);
+      if (e != nullptr) e[i] = adam::ema(e[i], p[i], d, one_minus);
+    }
   });
+}
+
+}  // namespace
+
+void CpuBackend::adam_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v,
+                           const AdamParams& a) {
+  Tensor no_ema;
+  adam_pass(param, grad, m, v, no_ema, a, 0.0);
 }
 
 void CpuBackend::ema_update(Tensor& ema, const Tensor& param, double decay) {
@@ -36,22 +53,7 @@ void CpuBackend::ema_update(Tensor& ema, const Tensor& param, double decay) {
 
 void CpuBackend::adam_ema_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, Tensor& ema,
                                const AdamParams& a, double ema_decay) {
-  const int64_t n = param.numel();
-  cpu::dispatch_float(param.dtype(), [&](auto tag_) {
-    using T = decltype(tag_);
-    const adam::Coefficients<T> c = adam::coefficients<T>(a);
-    T* p = param.data<T>();
-    const T* g = grad.data<T>();
-    T* pm = m.data<T>();
-    T* pv = v.data<T>();
-    T* e = ema.data<T>();
-    const T d = static_cast<T>(ema_decay), one_minus = static_cast<T>(1.0 - ema_decay);
-#pragma omp parallel for if (n > cpu::kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) {
-      adam::update(c, p[i], g[i], pm[i], pv[i]);
-      e[i] = adam::ema(e[i], p[i], d, one_minus);
-    }
-  });
+  adam_pass(param, grad, m, v, ema, a, ema_decay);
 }
 
 }  // namespace s2dm
