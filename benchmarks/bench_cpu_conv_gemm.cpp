@@ -26,6 +26,8 @@
 
 #include <fmt/format.h>
 
+#include "benchmarks/python_oracle.h"
+
 #include "engine/error.h"
 #include "engine/ops.h"
 
@@ -149,7 +151,7 @@ Timing time_gemm(const Options& o, const GemmCase& c, Generator& gen) {
 // Runs the PyTorch reference; returns "conv <i>" / "gemm <i>" -> timing, empty when unavailable.
 std::map<std::string, Timing> run_torch(const Options& o, const std::string& script,
                                         std::string& torch_version) {
-  std::string cmd = fmt::format("/usr/bin/python3 {} --threads {} --runs {} --warmup {}", script,
+  std::string cmd = fmt::format("{} {} --threads {} --runs {} --warmup {}", bench::python_interpreter(), script,
                                 o.threads, o.runs, o.warmup);
   for (const ConvCase& c : kConvCases)
     cmd += fmt::format(" --conv {},{},{},{},{},{},{},{}", c.n, c.ci, c.co, c.h, c.w, c.k,

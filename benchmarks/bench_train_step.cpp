@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/python_oracle.h"
 #include "diffusion/s2dm_loss.h"
 #include "diffusion/schedule.h"
 #include "engine/error.h"
@@ -69,8 +70,8 @@ double time_ours(const Case& c, int runs, int warmup) {
 // Seconds per step from the PyTorch script, or a negative value when it is unavailable.
 double time_torch(const Case& c, int threads, int runs, int warmup) {
   const std::string script = std::string(S2DM_SOURCE_DIR) + "/benchmarks/torch_train_step.py";
-  const std::string cmd = fmt::format("/usr/bin/python3 {} --threads {} --preset {} --batch {} --runs {} --warmup {} 2>&1",
-                                      script, threads, c.preset, c.batch, runs, warmup);
+  const std::string cmd = fmt::format("{} {} --threads {} --preset {} --batch {} --runs {} --warmup {} 2>&1",
+                                      bench::python_interpreter(), script, threads, c.preset, c.batch, runs, warmup);
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return -1;
   char line[512];

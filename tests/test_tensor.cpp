@@ -76,5 +76,6 @@ TEST_CASE("sizes and messages", "[tensor]") {
   CHECK(t.numel() == 30);
   CHECK(t.str() == "float32[2, 3, 5] cpu");
   CHECK_THROWS_AS(t.size(3), Error);
-  CHECK_THROWS_WITH(backend_for(Device::cuda(0)), Catch::Contains("cuda:0 is not available"));
+  // cuda:63 is missing on every machine, with or without a GPU.
+  CHECK_THROWS_WITH(backend_for(Device::cuda(63)), Catch::Contains("cuda:63 is not available"));
 }

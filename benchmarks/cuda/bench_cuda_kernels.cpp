@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "benchmarks/cuda/gpu_timer.h"
+#include "benchmarks/python_oracle.h"
 #include "engine/backend.h"
 #include "engine/error.h"
 #include "engine/ops/random.h"
@@ -148,8 +149,8 @@ void attention(bench::GpuTimer& timer, const Options& o) {
                fwd_flops / ref_fwd * 1e-12, ref_fwd / ours_fwd, bwd_flops / ours_bwd * 1e-12,
                bwd_flops / ref_bwd * 1e-12, ref_bwd / ours_bwd);
   }
-  const std::string cmd = fmt::format("/usr/bin/python3 {}/benchmarks/torch_cuda_sdpa.py --batch {} 2>&1",
-                                      S2DM_SOURCE_DIR, o.batch);
+  const std::string cmd = fmt::format("{} {}/benchmarks/torch_cuda_sdpa.py --batch {} 2>&1",
+                                      bench::python_interpreter(), S2DM_SOURCE_DIR, o.batch);
   if (FILE* pipe = popen(cmd.c_str(), "r")) {
     char line[512];
     while (std::fgets(line, sizeof line, pipe)) fmt::print("  torch: {}", line);

@@ -13,6 +13,8 @@
 
 #include <fmt/format.h>
 
+#include "benchmarks/python_oracle.h"
+
 #include "diffusion/s2dm_loss.h"
 #include "diffusion/schedule.h"
 #include "engine/backend.h"
@@ -82,9 +84,9 @@ double time_ours(int64_t batch, int runs, int warmup) {
 // Seconds per step of the PyTorch script on the GPU, or a negative value with the reason printed.
 double time_torch(int64_t batch, int runs, int warmup, bool tf32) {
   const std::string cmd = fmt::format(
-      "/usr/bin/python3 {}/benchmarks/torch_train_step.py --device cuda --threads 1 --preset "
+      "{} {}/benchmarks/torch_train_step.py --device cuda --threads 1 --preset "
       "cifar10 --batch {} --runs {} --warmup {}{} 2>&1",
-      S2DM_SOURCE_DIR, batch, runs, warmup, tf32 ? "" : " --no-tf32");
+      bench::python_interpreter(), S2DM_SOURCE_DIR, batch, runs, warmup, tf32 ? "" : " --no-tf32");
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return -1;
   char line[512];

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The GPU checks from a bundle made by scripts/gpu-bundle.sh, for a GPU machine with CUDA (and a
+# CUDA torch for the reference numbers) but no package manager or build dependencies. Steps run
+# most important first, each under its own time cap and all under one deadline, so a short lease
+# still returns the correctness checks; every step's output is appended to RESULTS_DIR/all.log.
+#
+#   bash scripts/gpu-bundle-run.sh [RESULTS_DIR] [SECONDS]   (defaults: $OUT or gpu-results/, 420)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+out=${1:-${OUT:-gpu-results}}
+deadline=$((SECONDS + ${2:-420}))
+mkdir -p "$out" /tmp/s2dm-bundle
+log="$out/all.log" summary="$out/summary.txt"
+: >"$log"; : >"$summary"
+tar -C /tmp/s2dm-bundle -xJf gpu-bundle/bundle.tar.xz || { echo "no gpu-bundle/bundle.tar.xz" | tee "$summary"; exit 1; }
+bin=/tmp/s2dm-bundle/bin
+# The binaries were built in /work/main: golden files and benchmark scripts are found through it.
+[ -e /work/main ] || { mkdir -p /work && ln -s "$root" /work/main; }
+# CUDA's libraries from this machine: the toolkit's and those of the pip wheels beside torch.
+cudalibs=
+for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib \
+         $(python3 -c 'import nvidia, os; print(" ".join(sorted({r for p in nvidia.__path__ for r, _, fs in os.walk(p) if any(".so" in f for f in fs)})))' 2>/dev/null); do
+  [ -d "$d" ] && cudalibs="$cudalibs:$d"
+done
+export LD_LIBRARY_PATH="/tmp/s2dm-bundle/lib${cudalibs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export S2DM_PYTHON=${S2DM_PYTHON:-python3}
+{ date -u; git rev-parse HEAD 2>/dev/null
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1; nproc
+  echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"; } >>"$log"
+step() {  # step NAME CAP_SECONDS COMMAND...
+  local name=$1 cap=$2; shift 2
+  local left=$((deadline - SECONDS))
+  ((left < 10)) && { printf '%-24s skipped (deadline)\n' "$name" | tee -a "$summary"; return 0; }
+  ((cap > left)) && cap=$left
+  local t0=$SECONDS
+  echo "===== $name: $*" >>"$log"
+  timeout "$cap" "$@" >>"$log" 2>&1
+  local rc=$?
+  printf '%-24s exit %3d  %4ds\n' "$name" "$rc" $((SECONDS - t0)) | tee -a "$summary"
+}
+step backend_ops_check 90  "$bin/s2dm-backend-ops" --backend cuda
+step device_tests      120 "$bin/s2dm_tests" "[cuda],[device]"
+step train_step_bench  150 "$bin/bench_cuda_train_step"
+step kernel_bench      120 "$bin/bench_cuda_kernels"
+if ls /tmp/s2dm-bundle/data/t10k-images* >/dev/null 2>&1; then
+  step train_smoke 120 "$bin/s2dm-train" --preset fmnist --device cuda --data-path /tmp/s2dm-bundle/data \
+    --split t10k --batch 128 --steps 1000 --ema-decay 0.999 --log-every 100 --ckpt-every 1000 \
+    --sample-every 0 --sample-count 36 --out /tmp/s2dm-train
+  cp /tmp/s2dm-train/*.png /tmp/s2dm-train/*.jsonl "$out/" 2>/dev/null
+fi
+step backend_ops_perf  60  "$bin/s2dm-backend-ops" --mode perf --backend cuda --dtype float32
+step all_tests         120 "$bin/s2dm_tests" "~[backend_ops]"
+cat "$summary"

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Packs this machine's CUDA build for a GPU machine that cannot install packages: the test,
+# benchmark and tool binaries (stripped), the shared libraries they need that are neither glibc nor
+# CUDA (fmt, OpenBLAS, stb...), and Fashion-MNIST, into gpu-bundle/bundle.tar.xz. On the GPU
+# machine, scripts/gpu-bundle-run.sh unpacks it and runs the checks; CUDA's own libraries (cuBLAS,
+# cuDNN, the runtime) are taken from that machine, so both must have the same CUDA major version.
+#
+#   bash scripts/gpu-bundle.sh [BUILD_DIR]      (default build/, configured with S2DM_CUDA=ON)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+grep -q 'S2DM_CUDA_BUILT:INTERNAL=ON' "$build/CMakeCache.txt" ||
+  { echo "gpu-bundle: $build has no CUDA build; configure it with -DS2DM_CUDA=ON" >&2; exit 1; }
+cmake --build "$build" -j "$(nproc)"
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage/bin" "$stage/lib" "$stage/data"
+bins=(tests/s2dm_tests tests/s2dm-backend-ops tools/s2dm-train tools/s2dm-sample
+      benchmarks/bench_cuda_kernels benchmarks/bench_cuda_train_step)
+for b in "${bins[@]}"; do strip -o "$stage/bin/$(basename "$b")" "$build/$b"; done
+# Every library the binaries load, less glibc, the C++ runtime (a newer one there serves, and an
+# older one here would break the CUDA torch run beside) and CUDA's (which the GPU machine has).
+ldd "$stage"/bin/* | awk '/=> \//{print $3}' | sort -u |
+  grep -vE '/(libc|libm|libdl|librt|libpthread|libstdc\+\+|libgcc_s|ld-linux[^/]*)\.so|/libcu(blas|blasLt|dart|dnn)[^/]*\.so' |
+  while read -r lib; do cp -L "$lib" "$stage/lib/"; done
+# The 10k-image t10k split only: the training run there is a smoke run, and the carry is size-limited.
+cp /usr/share/datasets/fashion-mnist/t10k-*.gz "$stage/data/" 2>/dev/null ||
+  echo "gpu-bundle: no Fashion-MNIST (apt-get install dataset-fashion-mnist); the training run is skipped there" >&2
+mkdir -p gpu-bundle
+tar -C "$stage" -cJf gpu-bundle/bundle.tar.xz .
+ls -la gpu-bundle/bundle.tar.xz
