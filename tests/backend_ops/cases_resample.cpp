@@ -101,7 +101,8 @@ void add_resample_cases(std::vector<OpCase>& cases) {
                          ctx.backend().timestep_embedding_forward(t, e.dim, emb);
                        };
                      }});
-    cases.push_back({"timestep_embedding_backward", desc, 1e-12, [=](OpContext& ctx) {
+    // dt sums demb·f·(cos, −sin) over the dimension, which cancels: its relative error is larger.
+    cases.push_back({"timestep_embedding_backward", desc, 1e-10, [=](OpContext& ctx) {
                        Tensor t = timesteps(ctx, e);
                        Tensor demb = ctx.input({e.n, e.dim}, 6);
                        Tensor dt = ctx.output({e.n});

@@ -26,7 +26,7 @@ PRESETS = {
 def timestep_embedding(t, dim):
     half = dim // 2
     f = math.log(10000) / (half - 1)
-    f = torch.exp(torch.arange(half, dtype=t.dtype) * -f)
+    f = torch.exp(torch.arange(half, dtype=t.dtype, device=t.device) * -f)
     e = t[:, None] * f[None, :]
     emb = torch.cat([torch.sin(e), torch.cos(e)], dim=1)
     return F.pad(emb, (0, 1)) if dim % 2 == 1 else emb
