@@ -26,6 +26,12 @@ std::atomic<bool> g_tf32{true};
 void set_tf32_enabled(bool enabled) { g_tf32.store(enabled); }
 bool tf32_enabled() { return g_tf32.load(); }
 
+namespace {
+std::atomic<size_t> g_attention_scores_limit{size_t{1} << 30};
+}  // namespace
+void set_attention_scores_limit(size_t bytes) { g_attention_scores_limit.store(bytes); }
+size_t attention_scores_limit() { return g_attention_scores_limit.load(); }
+
 void register_backend(DeviceType type, Backend* backend) {
   registry()[static_cast<size_t>(type)] = backend;
 }
@@ -35,9 +41,14 @@ Backend& backend_for(Device device) {
     case DeviceType::CPU: return cpu_backend();
     case DeviceType::CUDA:
 #ifdef S2DM_HAVE_CUDA
+    {
       // The first call probes the devices; without a usable one it throws naming the missing
-      // driver or device.
-      return cuda_backend(device.index);
+      // driver or device. A backend registered for CUDA (a profiler wrapping the real one)
+      // stands in for cuda:0.
+      Backend& b = cuda_backend(device.index);
+      Backend* r = registry()[static_cast<size_t>(DeviceType::CUDA)];
+      return device.index == 0 && r ? *r : b;
+    }
 #else
       fail("device {} is not available: this build has no CUDA backend; use --device cpu, or "
            "rebuild with -DS2DM_CUDA=ON on a machine with the CUDA toolkit",

@@ -154,6 +154,13 @@ class Backend {
 void set_tf32_enabled(bool enabled);
 bool tf32_enabled();
 
+// The most bytes of [B,N,M] attention scores a device backend may materialise to run attention as
+// batched matrix products plus a softmax (the fast path on a GPU); larger problems, or a limit of
+// 0, take the streaming (flash-style) kernels, whose memory does not grow with N·M. The CPU
+// backend ignores it. Default 1 GiB.
+void set_attention_scores_limit(size_t bytes);
+size_t attention_scores_limit();
+
 // Every compute method of Backend by name (memory and copies to and from the host excepted), in
 // declaration order. The backend-ops harness (tests/backend_ops/) checks that each one has
 // parity cases; a new method goes here and gets cases there.
@@ -170,6 +177,7 @@ inline constexpr const char* kBackendOpNames[] = {
 Backend& backend_for(Device device);
 inline Backend& backend_of(const Tensor& t) { return backend_for(t.device()); }
 // Called once by a backend's translation unit (the CUDA backend registers itself when built).
+// Registering another backend for CUDA replaces cuda:0's (benchmarks wrap it in a profiler).
 void register_backend(DeviceType type, Backend* backend);
 
 }  // namespace s2dm

@@ -7,7 +7,8 @@
 // one launch.
 //
 // Forward makes three passes over the row: the max, then the exponentials (written to y) and
-// their sum, then the scaling by 1/sum, as the CPU backend does. Backward makes two: Σ dy·y, then
+// their sum, then the scaling by 1/sum, as the CPU backend does; it may also write each row's
+// log-sum-exp (max + log sum), which attention saves for its backward. Backward makes two: Σ dy·y, then
 // dx = y·(dy − Σ). Reductions are xor-butterfly shuffles, which leave the identical total in every
 // lane (addition and max are commutative), combined across warps through shared memory in warp
 // order: a fixed order, so results are identical run to run.
@@ -26,6 +27,8 @@ constexpr int64_t kMaxBlocks = 65535;
 
 __device__ __forceinline__ float exp_of(float v) { return expf(v); }
 __device__ __forceinline__ double exp_of(double v) { return exp(v); }
+__device__ __forceinline__ float log_of(float v) { return logf(v); }
+__device__ __forceinline__ double log_of(double v) { return log(v); }
 
 struct MaxOp {
   template <typename T>
@@ -69,7 +72,7 @@ __device__ T group_reduce(T v, Op op, T* slots) {
 
 template <typename T, bool kBlockRow>
 __global__ void __launch_bounds__(kThreads)
-    softmax_forward_kernel(const T* x, int64_t rows, int64_t cols, T* y) {
+    softmax_forward_kernel(const T* x, int64_t rows, int64_t cols, T* y, T* lse) {
   __shared__ T slots[kWarps];
   const RowGroup g = row_group<kBlockRow>();
   for (int64_t r = g.first_row; r < rows; r += g.row_step) {
@@ -84,7 +87,9 @@ __global__ void __launch_bounds__(kThreads)
       yr[j] = e;
       sum += e;
     }
-    const T inv = T(1) / group_reduce<kBlockRow>(sum, SumOp{}, slots);
+    sum = group_reduce<kBlockRow>(sum, SumOp{}, slots);
+    if (lse && g.lane == 0) lse[r] = mx + log_of(sum);
+    const T inv = T(1) / sum;
     for (int64_t j = g.lane; j < cols; j += g.width) yr[j] *= inv;
   }
 }
@@ -114,14 +119,15 @@ dim3 grid_for(int64_t rows, bool block_rows) {
 }  // namespace
 
 template <typename T>
-void launch_softmax_forward(const T* x, int64_t rows, int64_t cols, T* y, cudaStream_t stream) {
+void launch_softmax_forward(const T* x, int64_t rows, int64_t cols, T* y, T* lse,
+                            cudaStream_t stream) {
   if (rows <= 0 || cols <= 0) return;
   if (cols > kWarpRowMax)
     launch(softmax_forward_kernel<T, true>, grid_for(rows, true), kThreads, 0, stream, x, rows,
-           cols, y);
+           cols, y, lse);
   else
     launch(softmax_forward_kernel<T, false>, grid_for(rows, false), kThreads, 0, stream, x, rows,
-           cols, y);
+           cols, y, lse);
 }
 
 template <typename T>
@@ -137,7 +143,7 @@ void launch_softmax_backward(const T* y, const T* dy, int64_t rows, int64_t cols
 }
 
 #define S2DM_INSTANTIATE_SOFTMAX(T)                                                         \
-  template void launch_softmax_forward<T>(const T*, int64_t, int64_t, T*, cudaStream_t);    \
+  template void launch_softmax_forward<T>(const T*, int64_t, int64_t, T*, T*, cudaStream_t); \
   template void launch_softmax_backward<T>(const T*, const T*, int64_t, int64_t, T*,        \
                                            cudaStream_t);
 S2DM_INSTANTIATE_SOFTMAX(float)

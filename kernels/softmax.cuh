@@ -9,11 +9,13 @@
 namespace s2dm::kernels {
 inline namespace S2DM_KERNEL_TARGET {
 
-// y = exp(x − max) / Σ exp(x − max), row by row.
+// y = exp(x − max) / Σ exp(x − max), row by row; lse [rows], when not null, gets each row's
+// max + log Σ exp(x − max). y may be x (in place).
 template <typename T>
-void launch_softmax_forward(const T* x, int64_t rows, int64_t cols, T* y, cudaStream_t stream);
+void launch_softmax_forward(const T* x, int64_t rows, int64_t cols, T* y, T* lse,
+                            cudaStream_t stream);
 
-// dx = y ⊙ (dy − Σ dy ⊙ y), row by row, from forward's output y.
+// dx = y ⊙ (dy − Σ dy ⊙ y), row by row, from forward's output y. dx may be dy (in place).
 template <typename T>
 void launch_softmax_backward(const T* y, const T* dy, int64_t rows, int64_t cols, T* dx,
                              cudaStream_t stream);

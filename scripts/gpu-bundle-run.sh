@@ -47,7 +47,7 @@ step() {  # step NAME CAP_SECONDS COMMAND...
 }
 step backend_ops_check 90  "$bin/s2dm-backend-ops" --backend cuda
 step device_tests      120 "$bin/s2dm_tests" "[cuda],[device]"
-step train_step_bench  150 "$bin/bench_cuda_train_step"
+step train_step_bench  150 "$bin/bench_cuda_train_step" --profile 3
 step kernel_bench      120 "$bin/bench_cuda_kernels"
 if ls /tmp/s2dm-bundle/data/t10k-images* >/dev/null 2>&1; then
   step train_smoke 120 "$bin/s2dm-train" --preset fmnist --device cuda --data-path /tmp/s2dm-bundle/data \

@@ -5,6 +5,7 @@
 // the same run (benchmarks/torch_train_step.py --device cuda) when a CUDA-enabled torch exists.
 //
 //   bench_cuda_train_step [--batch B] [--runs R] [--warmup W] [--no-tf32] [--peak-tflops P]
+//                         [--profile STEPS]   (then each op's share of the step, synchronised)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -13,11 +14,13 @@
 
 #include <fmt/format.h>
 
+#include "benchmarks/cuda/op_profiler.h"
 #include "benchmarks/python_oracle.h"
 
 #include "diffusion/s2dm_loss.h"
 #include "diffusion/schedule.h"
 #include "engine/backend.h"
+#include "engine/cuda/cuda_backend.h"
 #include "engine/cuda/caching_allocator.h"
 #include "engine/cuda/device_runtime.h"
 #include "engine/error.h"
@@ -40,7 +43,7 @@ double peak_tf32_tflops(const std::string& name) {
   return 0.0;
 }
 
-double time_ours(int64_t batch, int runs, int warmup) {
+double time_ours(int64_t batch, int runs, int warmup, int profile_steps) {
   const Device dev = Device::cuda(0);
   Generator init(0), noise(1);
   const UNetConfig cfg = unet_preset("cifar10");
@@ -63,8 +66,7 @@ double time_ours(int64_t batch, int runs, int warmup) {
     S2dmLoss loss = s2dm_loss(schedule, out, e1, e2, t);
     params.zero_grad();
     loss.loss.backward();
-    adam.step(clip_coefficient(params.grad_norm(), 1.0));
-    ema.update();
+    adam.step(clip_coefficient(params.grad_norm(), 1.0), ema);  // as the trainer: EMA fused in
   };
   for (int i = 0; i < warmup; ++i) step();
   cuda::synchronize(0);
@@ -78,6 +80,14 @@ double time_ours(int64_t batch, int runs, int warmup) {
   std::sort(times.begin(), times.end());
   const auto stats = cuda::device_allocator(0).stats();
   fmt::print("s2dm peak device memory {:.2f} GiB\n", static_cast<double>(stats.peak_bytes_in_use) / (1 << 30));
+  if (profile_steps > 0) {
+    bench::OpProfiler profiler(backend_for(dev), 0);
+    register_backend(DeviceType::CUDA, &profiler);
+    for (int i = 0; i < profile_steps; ++i) step();
+    cuda::synchronize(0);
+    register_backend(DeviceType::CUDA, &cuda_backend(0));
+    profiler.print(profile_steps, times[times.size() / 2]);
+  }
   return times[times.size() / 2];
 }
 
@@ -108,6 +118,7 @@ int main(int argc, char** argv) {
     int runs = 20, warmup = 3;
     double peak = 0;
     bool tf32 = true;
+    int profile = 0;
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
       if (a == "--no-tf32") {
@@ -120,7 +131,9 @@ int main(int argc, char** argv) {
       else if (a == "--runs") runs = std::stoi(v);
       else if (a == "--warmup") warmup = std::stoi(v);
       else if (a == "--peak-tflops") peak = std::stod(v);
-      else fail("unknown argument '{}' (use --batch B --runs R --warmup W --no-tf32 --peak-tflops P)", a);
+      else if (a == "--profile") profile = std::stoi(v);
+      else fail("unknown argument '{}' (use --batch B --runs R --warmup W --no-tf32 "
+                "--peak-tflops P --profile STEPS)", a);
     }
     set_tf32_enabled(tf32);
     backend_for(Device::cuda(0));  // a clear error when there is no device
@@ -131,7 +144,7 @@ int main(int argc, char** argv) {
                "{:.1f} GFLOP per step (analytic, 3x forward)\n",
                name, batch, tf32 ? "float32 with TF32 products" : "float32", runs, warmup,
                flops * 1e-9);
-    const double ours = time_ours(batch, runs, warmup);
+    const double ours = time_ours(batch, runs, warmup, profile);
     const double ref = time_torch(batch, runs, warmup, tf32);
     const auto mfu = [&](double t) {
       return peak > 0 ? fmt::format("{:.1f}%", 100.0 * flops / t / (peak * 1e12)) : "n/a";

@@ -1,5 +1,11 @@
 // KernelBackend: last-dim softmax and single-head attention on kernels/softmax.cu and
 // kernels/attention.cu.
+//
+// Attention has two paths. When the [B,N,M] scores fit attention_scores_limit(), it runs as
+// batched matrix products (the backend's gemm: cuBLAS on a GPU) around the softmax kernel, which
+// is several times faster than the streaming kernels at the UNet's sizes (N = M = 256, C = 256:
+// the products run on tensor cores, the scores are 32 MiB per batch of 128). Otherwise it runs the
+// streaming (flash-style) kernels, whose memory does not grow with N·M.
 #include "engine/cpu/dispatch.h"
 #include "engine/kernel_backend/kernel_backend.h"
 #include "kernels/attention.cuh"
@@ -38,6 +44,12 @@ T* out_or_null(Tensor& t) {
   return t.defined() ? t.data<T>() : nullptr;
 }
 
+bool scores_fit(const kernels::AttentionShape& sh, DType dtype) {
+  const double bytes = static_cast<double>(sh.b) * static_cast<double>(sh.n) *
+                       static_cast<double>(sh.m) * static_cast<double>(dtype_size(dtype));
+  return bytes <= static_cast<double>(attention_scores_limit());
+}
+
 }  // namespace
 
 void KernelBackend::softmax_forward(const Tensor& x, Tensor& y) {
@@ -48,7 +60,7 @@ void KernelBackend::softmax_forward(const Tensor& x, Tensor& y) {
   cudaStream_t s = begin();
   cpu::dispatch_float(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    kernels::launch_softmax_forward<T>(x.data<T>(), r.rows, r.cols, y.data<T>(), s);
+    kernels::launch_softmax_forward<T>(x.data<T>(), r.rows, r.cols, y.data<T>(), nullptr, s);
   });
   check_launch();
 }
@@ -74,6 +86,14 @@ void KernelBackend::attention_forward(const Tensor& q, const Tensor& k, const Te
   const kernels::AttentionShape sh = attention_shape(q, k, v);
   check_shape(o, {sh.b, sh.n, sh.d}, "o");
   check_shape(lse, {sh.b, sh.n}, "lse");
+  if (sh.n > 0 && scores_fit(sh, q.dtype())) {
+    // p = softmax(scale·q kᵀ) in place in the scores, with lse; then o = p v.
+    Tensor p = Tensor::empty({sh.b, sh.n, sh.m}, q.dtype(), device());
+    gemm(q, false, k, true, p, scale, 0.0);
+    softmax_rows_with_lse(p, lse);
+    gemm(p, false, v, false, o, 1.0, 0.0);
+    return;
+  }
   cudaStream_t s = begin();
   cpu::dispatch_float(q.dtype(), [&](auto tag) {
     using T = decltype(tag);
@@ -95,6 +115,10 @@ void KernelBackend::attention_backward(const Tensor& q, const Tensor& k, const T
   if (dq.defined()) check_shape(dq, q.shape(), "dq");
   if (dk.defined()) check_shape(dk, k.shape(), "dk");
   if (dv.defined()) check_shape(dv, v.shape(), "dv");
+  if (sh.n > 0 && scores_fit(sh, q.dtype())) {
+    attention_backward_by_gemm(q, k, v, d_o, scale, dq, dk, dv);
+    return;
+  }
   Tensor work;
   if (dq.defined() || dk.defined())
     work = Tensor::empty({kernels::attention_backward_workspace(sh)}, q.dtype(), device());
@@ -107,6 +131,37 @@ void KernelBackend::attention_backward(const Tensor& q, const Tensor& k, const T
                                           out_or_null<T>(dv), out_or_null<T>(work), s);
   });
   check_launch();
+}
+
+void KernelBackend::softmax_rows_with_lse(Tensor& p, Tensor& lse) {
+  const Rows r = softmax_rows(p);
+  cudaStream_t s = begin();
+  cpu::dispatch_float(p.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    kernels::launch_softmax_forward<T>(p.data<T>(), r.rows, r.cols, p.data<T>(),
+                                       lse.defined() ? lse.data<T>() : nullptr, s);
+  });
+  check_launch();
+}
+
+// The probabilities are recomputed (one product and a softmax, cheaper than keeping [B,N,M] from
+// forward), then dv = pᵀ dO, dp = dO vᵀ, ds = p ⊙ (dp − rowsum(dp ⊙ p)) in place in dp,
+// dq = scale·ds k and dk = scale·dsᵀ q.
+void KernelBackend::attention_backward_by_gemm(const Tensor& q, const Tensor& k, const Tensor& v,
+                                               const Tensor& d_o, double scale, Tensor& dq,
+                                               Tensor& dk, Tensor& dv) {
+  const Shape scores{q.size(0), q.size(1), k.size(1)};
+  Tensor p = Tensor::empty(scores, q.dtype(), device());
+  gemm(q, false, k, true, p, scale, 0.0);
+  Tensor no_lse;
+  softmax_rows_with_lse(p, no_lse);
+  if (dv.defined()) gemm(p, true, d_o, false, dv, 1.0, 0.0);
+  if (!dq.defined() && !dk.defined()) return;
+  Tensor ds = Tensor::empty(scores, q.dtype(), device());
+  gemm(d_o, false, v, true, ds, 1.0, 0.0);
+  softmax_backward(p, ds, ds);
+  if (dq.defined()) gemm(ds, false, k, false, dq, scale, 0.0);
+  if (dk.defined()) gemm(ds, true, q, false, dk, scale, 0.0);
 }
 
 }  // namespace S2DM_KERNEL_TARGET

@@ -98,6 +98,13 @@ class KernelBackend : public Backend {
   }
   // Throws "<op> is not available on <device> yet; use --device cpu".
   [[noreturn]] void not_available(std::string_view op) const;
+
+ private:
+  // Attention as batched products around the softmax kernel (engine/kernel_backend/attention.cpp).
+  void softmax_rows_with_lse(Tensor& p, Tensor& lse);
+  void attention_backward_by_gemm(const Tensor& q, const Tensor& k, const Tensor& v,
+                                  const Tensor& d_o, double scale, Tensor& dq, Tensor& dk,
+                                  Tensor& dv);
 };
 
 // After a launcher: on the GPU, launch-configuration errors surface here, with file and line;

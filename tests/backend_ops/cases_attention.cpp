@@ -1,6 +1,7 @@
 // Cases: single-head attention forward and backward at the CIFAR-10 UNet's attention shapes
 // (16x16 and 8x8 feature maps), odd sizes, N != M, feature widths that split over several blocks,
-// no queries, two scales and every subset of gradients; last-dim softmax on short rows (a warp
+// no queries, two scales and every subset of gradients, each on both device paths (batched
+// products around the softmax, and the streaming kernels); last-dim softmax on short rows (a warp
 // per row), rows at the warp/block boundary and long rows (a block per row).
 #include <cmath>
 
@@ -30,21 +31,31 @@ const AttnShape kAttnShapes[] = {
 constexpr int kAllGrads = 7;
 const int kGradSubsets[] = {kAllGrads, 1, 2, 4};
 
-std::string attn_desc(const AttnShape& s, double scale) {
-  return fmt::format("q [{},{},{}] k [{},{},{}] v [{},{},{}] scale {:.4g}", s.b, s.n, s.c, s.b,
-                     s.m, s.c, s.b, s.m, s.d, scale);
+std::string attn_desc(const AttnShape& s, double scale, bool streaming) {
+  return fmt::format("q [{},{},{}] k [{},{},{}] v [{},{},{}] scale {:.4g}{}", s.b, s.n, s.c, s.b,
+                     s.m, s.c, s.b, s.m, s.d, scale, streaming ? " streaming" : "");
 }
 
+// Sets attention_scores_limit() for a scope: 0 sends device backends down the streaming kernels.
+struct ScoresLimit {
+  size_t was = attention_scores_limit();
+  explicit ScoresLimit(bool streaming) {
+    if (streaming) set_attention_scores_limit(0);
+  }
+  ~ScoresLimit() { set_attention_scores_limit(was); }
+};
+
 void add_attention_shape(std::vector<OpCase>& cases, const AttnShape& s, double scale,
-                         bool grad_subsets) {
+                         bool grad_subsets, bool streaming) {
   const Shape qs{s.b, s.n, s.c}, ks{s.b, s.m, s.c}, vs{s.b, s.m, s.d}, os{s.b, s.n, s.d};
   const Shape ls{s.b, s.n};
-  const std::string desc = attn_desc(s, scale);
+  const std::string desc = attn_desc(s, scale, streaming);
   if (s.n > 0) {
     cases.push_back({"attention_forward", desc, 1e-10, [=](OpContext& ctx) {
                        Tensor q = ctx.input(qs, 1), k = ctx.input(ks, 2), v = ctx.input(vs, 3);
                        Tensor o = ctx.output(os), lse = ctx.output(ls);
                        return [=, &ctx]() mutable {
+                         ScoresLimit limit(streaming);
                          ctx.backend().attention_forward(q, k, v, scale, o, lse);
                        };
                      }});
@@ -58,11 +69,15 @@ void add_attention_shape(std::vector<OpCase>& cases, const AttnShape& s, double 
                        // o and lse come from the same backend's forward.
                        Tensor o = Tensor::empty(os, ctx.dtype(), ctx.device());
                        Tensor lse = Tensor::empty(ls, ctx.dtype(), ctx.device());
-                       ctx.backend().attention_forward(q, k, v, scale, o, lse);
+                       {
+                         ScoresLimit limit(streaming);
+                         ctx.backend().attention_forward(q, k, v, scale, o, lse);
+                       }
                        Tensor dq = (want & 1) ? ctx.output(qs) : Tensor();
                        Tensor dk = (want & 2) ? ctx.output(ks) : Tensor();
                        Tensor dv = (want & 4) ? ctx.output(vs) : Tensor();
                        return [=, &ctx]() mutable {
+                         ScoresLimit limit(streaming);
                          ctx.backend().attention_backward(q, k, v, o, lse, d_o, scale, dq, dk,
                                                           dv);
                        };
@@ -92,13 +107,16 @@ void add_softmax_cases(std::vector<OpCase>& cases) {
 }  // namespace
 
 void add_attention_cases(std::vector<OpCase>& cases) {
-  for (const AttnShape& s : kAttnShapes) {
-    // The UNet's scale on every shape; a sharper one and every gradient subset on the small ones.
-    const bool small = s.b * s.n * s.m <= 64 * 64;
-    add_attention_shape(cases, s, 1.0 / std::sqrt(static_cast<double>(s.c)), small);
-    if (small) add_attention_shape(cases, s, 1.3, true);
+  for (bool streaming : {false, true}) {
+    for (const AttnShape& s : kAttnShapes) {
+      // The UNet's scale on every shape; a sharper one and every gradient subset on small ones.
+      const bool small = s.b * s.n * s.m <= 64 * 64;
+      add_attention_shape(cases, s, 1.0 / std::sqrt(static_cast<double>(s.c)), small, streaming);
+      if (small) add_attention_shape(cases, s, 1.3, true, streaming);
+    }
+    // No queries: dk and dv are zero.
+    add_attention_shape(cases, {1, 0, 5, 3, 4}, 0.5, true, streaming);
   }
-  add_attention_shape(cases, {1, 0, 5, 3, 4}, 0.5, true);  // no queries: dk, dv are zero
   add_softmax_cases(cases);
 }
 

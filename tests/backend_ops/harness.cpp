@@ -83,7 +83,19 @@ void OpContext::sync() {
   (void)Tensor::zeros({1}, DType::F32, device()).to(Device::cpu());
 }
 
+namespace {
+// Parity checks run matrix products in full float32: TF32 rounding is cuBLAS's and cuDNN's, and
+// would hide a kernel's error under its own. (Whole training steps under TF32 are checked in
+// tests/test_device_step.cpp.)
+struct FullFloat32 {
+  bool was = tf32_enabled();
+  FullFloat32() { set_tf32_enabled(false); }
+  ~FullFloat32() { set_tf32_enabled(was); }
+};
+}  // namespace
+
 CheckResult check_case(const OpCase& c, Backend& backend, DType dtype) {
+  FullFloat32 fp32;
   CheckResult r;
   OpContext ref_ctx(backend_for(Device::cpu()), dtype), ctx(backend, dtype);
   c.make(ref_ctx)();
