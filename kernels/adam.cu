@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <initializer_list>
 
+#include "kernels/pack.h"
+
 namespace s2dm::kernels {
 inline namespace S2DM_KERNEL_TARGET {
 
@@ -21,22 +23,6 @@ namespace {
 
 constexpr int kBlock = 256;
 constexpr int64_t kMaxBlocks = 65535;
-constexpr uintptr_t kPackBytes = 16;
-
-template <typename T, int V>
-struct alignas(sizeof(T) * V) Pack {
-  T v[V];
-};
-
-template <int V, typename T>
-__device__ __forceinline__ Pack<T, V> load(const T* p, int64_t i) {
-  return *reinterpret_cast<const Pack<T, V>*>(p + i);
-}
-
-template <int V, typename T>
-__device__ __forceinline__ void store(T* p, int64_t i, const Pack<T, V>& x) {
-  *reinterpret_cast<Pack<T, V>*>(p + i) = x;
-}
 
 // Each update applies itself to the V elements from index i (aligned to V when V > 1).
 template <typename T>

@@ -25,9 +25,20 @@
 // so the sum x + temb never makes a round trip through memory; dL/d(channel_add) is the spatial
 // sum of dx, which the caller reduces.
 //
+// Register-cached path (the UNet's shapes): when a channel row is whole 16-byte packs (S a
+// multiple of 16/sizeof(T), buffers aligned) and fits one row of at most 512 lanes, and the
+// group needs at most kMaxRows rows per thread, each thread keeps its packs in registers. Global
+// memory is then read once (x; x and dY backward) and written once, in 128-bit accesses, instead of
+// once per pass; the statistics are exact two-pass ones over the registers (mean, then squared
+// deviations). Other shapes take the general kernels, which re-read the group in each pass.
+//
 // Accumulation is in T, as PyTorch does on the GPU; every reduction runs in a fixed order, so
 // results are identical run to run, which bit-exact training resume relies on.
 #include "kernels/group_norm.cuh"
+
+#include <initializer_list>
+
+#include "kernels/pack.h"
 
 namespace s2dm::kernels {
 inline namespace S2DM_KERNEL_TARGET {
@@ -274,6 +285,189 @@ __global__ void group_norm_affine_grad_kernel(const T* rstd, const T* sums, Grou
   }
 }
 
+// ---- register-cached path ----
+
+constexpr unsigned kCachedThreads = 512;
+constexpr unsigned kCachedWarps = kCachedThreads / 32;
+constexpr int kMaxRows = 8;
+
+// v summed over the block (whose size is a multiple of 32), returned to every thread in a fixed
+// order. slots: kCachedWarps entries of shared memory, free again on return.
+template <typename T>
+__device__ T block_total(T v, T* slots) {
+  for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(kFullMask, v, offset);
+  const unsigned tid = linear_tid(), warps = blockDim.x * blockDim.y / 32;
+  if (tid % 32 == 0) slots[tid / 32] = v;
+  __syncthreads();
+  T total = slots[0];
+  for (unsigned w = 1; w < warps; ++w) total += slots[w];
+  __syncthreads();
+  return total;
+}
+
+// (a, b) summed over each channel row's blockDim.x lanes (a power of two); lane 0 of the row holds
+// the totals. Rows narrower than a warp are aligned segments of it, reduced with xor shuffles
+// inside the segment. Every thread of the block calls it.
+template <typename T>
+__device__ void cached_row_totals(T& a, T& b, T* sa, T* sb) {
+  const unsigned width = blockDim.x < 32 ? blockDim.x : 32;
+  for (unsigned offset = width / 2; offset > 0; offset /= 2) {
+    a += __shfl_xor_sync(kFullMask, a, offset);
+    b += __shfl_xor_sync(kFullMask, b, offset);
+  }
+  if (blockDim.x <= 32) return;  // the same for the whole block
+  const unsigned tid = linear_tid(), warp = tid / 32;
+  if (tid % 32 == 0) {
+    sa[warp] = a;
+    sb[warp] = b;
+  }
+  __syncthreads();
+  if (threadIdx.x == 0)
+    for (unsigned w = 1; w < blockDim.x / 32; ++w) {
+      a += sa[warp + w];
+      b += sb[warp + w];
+    }
+  __syncthreads();
+}
+
+// Thread (x, y) holds pack x of channel rows y, y + blockDim.y, ... (kRows of them).
+template <typename T, int kRows>
+__global__ void __launch_bounds__(kCachedThreads)
+    group_norm_forward_cached_kernel(const T* x, const T* channel_add, const T* gamma,
+                                     const T* beta, GroupNormShape shape, T eps, bool silu, T* y,
+                                     T* mean, T* rstd) {
+  constexpr int P = kPackOf<T>;
+  __shared__ T slots[kCachedWarps];
+  const int64_t ng = blockIdx.x, d = shape.c / shape.groups, s = shape.spatial;
+  const int64_t n = ng / shape.groups, g = ng % shape.groups, base = ng * d * s;
+  const bool lane_in_row = threadIdx.x < s / P;
+  Pack<T, P> v[kRows] = {};
+  T sum = T(0);
+  S2DM_UNROLL
+  for (int i = 0; i < kRows; ++i) {
+    const int64_t cd = threadIdx.y + i * static_cast<int64_t>(blockDim.y);
+    if (lane_in_row && cd < d) {
+      v[i] = load<P>(x, base + cd * s + threadIdx.x * P);
+      const T add = channel_of(channel_add, shape, n, g * d + cd);
+      for (int j = 0; j < P; ++j) {
+        v[i].v[j] += add;
+        sum += v[i].v[j];
+      }
+    }
+  }
+  const T k = static_cast<T>(d * s);
+  const T mu = block_total(sum, slots) / k;
+  T sq = T(0);
+  S2DM_UNROLL
+  for (int i = 0; i < kRows; ++i) {
+    const int64_t cd = threadIdx.y + i * static_cast<int64_t>(blockDim.y);
+    if (lane_in_row && cd < d)
+      for (int j = 0; j < P; ++j) sq += (v[i].v[j] - mu) * (v[i].v[j] - mu);
+  }
+  const T r = rsqrt_of(block_total(sq, slots) / k + eps);
+  if (linear_tid() == 0) {
+    mean[ng] = mu;
+    rstd[ng] = r;
+  }
+  S2DM_UNROLL
+  for (int i = 0; i < kRows; ++i) {
+    const int64_t cd = threadIdx.y + i * static_cast<int64_t>(blockDim.y), c = g * d + cd;
+    if (!lane_in_row || cd >= d) continue;
+    const T a = r * (gamma != nullptr ? gamma[c] : T(1));
+    const T b = (beta != nullptr ? beta[c] : T(0)) - a * mu;
+    for (int j = 0; j < P; ++j) {
+      const T z = v[i].v[j] * a + b;
+      v[i].v[j] = silu ? z * sigmoid_of(z) : z;
+    }
+    store<P>(y, base + cd * s + threadIdx.x * P, v[i]);
+  }
+}
+
+template <typename T, int kRows>
+__global__ void __launch_bounds__(kCachedThreads)
+    group_norm_backward_cached_kernel(const T* x, const T* channel_add, const T* gamma,
+                                      const T* beta, const T* mean, const T* rstd, const T* dy,
+                                      GroupNormShape shape, bool silu, T* dx, T* sums) {
+  constexpr int P = kPackOf<T>;
+  __shared__ T slots[kCachedWarps], sa[kCachedWarps], sb[kCachedWarps];
+  const int64_t ng = blockIdx.x, d = shape.c / shape.groups, s = shape.spatial;
+  const int64_t n = ng / shape.groups, g = ng % shape.groups, base = ng * d * s;
+  const bool lane_in_row = threadIdx.x < s / P;
+  const T mu = mean[ng], r = rstd[ng];
+  Pack<T, P> xv[kRows] = {}, dp[kRows] = {};  // x (+ channel_add), dY' = dY·silu'(z)
+  T group_dxc = T(0), group_d = T(0);  // γ-weighted totals, gathered by each row's lane 0
+  S2DM_UNROLL
+  for (int i = 0; i < kRows; ++i) {
+    const int64_t cd = threadIdx.y + i * static_cast<int64_t>(blockDim.y), c = g * d + cd;
+    const bool row = cd < d;
+    const T gm = row && gamma != nullptr ? gamma[c] : T(1);
+    T sum_dxc = T(0), sum_d = T(0);
+    if (row && lane_in_row) {
+      const T a = r * gm, b = (beta != nullptr ? beta[c] : T(0)) - a * mu;
+      const T add = channel_of(channel_add, shape, n, c);
+      const int64_t at = base + cd * s + threadIdx.x * P;
+      xv[i] = load<P>(x, at);
+      dp[i] = load<P>(dy, at);
+      for (int j = 0; j < P; ++j) {
+        xv[i].v[j] += add;
+        if (silu) dp[i].v[j] = silu_grad(dp[i].v[j], xv[i].v[j] * a + b);
+        sum_dxc += dp[i].v[j] * (xv[i].v[j] - mu);
+        sum_d += dp[i].v[j];
+      }
+    }
+    cached_row_totals(sum_dxc, sum_d, sa, sb);
+    if (threadIdx.x == 0 && row) {
+      group_dxc += gm * sum_dxc;
+      group_d += gm * sum_d;
+      if (sums != nullptr) {
+        sums[n * shape.c + c] = sum_dxc;
+        sums[shape.n * shape.c + n * shape.c + c] = sum_d;
+      }
+    }
+  }
+  if (dx == nullptr) return;  // the same for the whole block
+  group_dxc = block_total(group_dxc, slots);
+  group_d = block_total(group_d, slots);
+  const T inv_k = T(1) / static_cast<T>(d * s);
+  const T c2 = -r * r * r * group_dxc * inv_k;
+  const T c3 = -r * group_d * inv_k;
+  S2DM_UNROLL
+  for (int i = 0; i < kRows; ++i) {
+    const int64_t cd = threadIdx.y + i * static_cast<int64_t>(blockDim.y), c = g * d + cd;
+    if (!lane_in_row || cd >= d) continue;
+    const T a = r * (gamma != nullptr ? gamma[c] : T(1));
+    for (int j = 0; j < P; ++j) dp[i].v[j] = a * dp[i].v[j] + c2 * (xv[i].v[j] - mu) + c3;
+    store<P>(dx, base + cd * s + threadIdx.x * P, dp[i]);
+  }
+}
+
+// The cached path's block and rows per thread, or rows = 0 when the shape or a buffer does not
+// allow it.
+struct CachedLayout {
+  dim3 block;
+  int rows = 0;
+};
+
+template <typename T>
+CachedLayout cached_layout(const GroupNormShape& shape, std::initializer_list<const void*> bufs) {
+  constexpr int P = kPackOf<T>;
+  const int64_t d = shape.c / shape.groups;
+  if (shape.spatial % P != 0) return {};
+  for (const void* p : bufs)
+    if (p != nullptr && !pack_aligned(p)) return {};
+  const int64_t row_packs = shape.spatial / P;
+  unsigned bx = 1, by = 1;
+  while (bx < row_packs) bx *= 2;
+  if (bx > kCachedThreads) return {};
+  while (bx * by * 2 <= kCachedThreads && by < d) by *= 2;
+  while (bx * by < 32) by *= 2;  // whole warps; the extra rows idle
+  const int64_t rows = (d + by - 1) / by;
+  if (rows > kMaxRows) return {};
+  int r = 1;
+  while (r < rows) r *= 2;
+  return {dim3(bx, by), r};
+}
+
 dim3 block_shape(const GroupNormShape& shape) {
   const int64_t d = shape.c / shape.groups;
   unsigned bx = 32, by = 1;
@@ -290,8 +484,22 @@ void launch_group_norm_forward(const T* x, const T* channel_add, const T* gamma,
                                T* rstd, cudaStream_t stream) {
   const int64_t blocks = shape.n * shape.groups;
   if (blocks == 0) return;
-  launch(group_norm_forward_kernel<T>, dim3(static_cast<unsigned>(blocks)), block_shape(shape), 0,
-         stream, x, channel_add, gamma, beta, shape, static_cast<T>(eps), silu, y, mean, rstd);
+  const dim3 grid(static_cast<unsigned>(blocks));
+  const CachedLayout cached = cached_layout<T>(shape, {x, y});
+  const T e = static_cast<T>(eps);
+  switch (cached.rows) {
+    case 1: return launch(group_norm_forward_cached_kernel<T, 1>, grid, cached.block, 0, stream,
+                          x, channel_add, gamma, beta, shape, e, silu, y, mean, rstd);
+    case 2: return launch(group_norm_forward_cached_kernel<T, 2>, grid, cached.block, 0, stream,
+                          x, channel_add, gamma, beta, shape, e, silu, y, mean, rstd);
+    case 4: return launch(group_norm_forward_cached_kernel<T, 4>, grid, cached.block, 0, stream,
+                          x, channel_add, gamma, beta, shape, e, silu, y, mean, rstd);
+    case 8: return launch(group_norm_forward_cached_kernel<T, 8>, grid, cached.block, 0, stream,
+                          x, channel_add, gamma, beta, shape, e, silu, y, mean, rstd);
+    default:
+      launch(group_norm_forward_kernel<T>, grid, block_shape(shape), 0, stream, x, channel_add,
+             gamma, beta, shape, e, silu, y, mean, rstd);
+  }
 }
 
 template <typename T>
@@ -302,9 +510,31 @@ void launch_group_norm_backward(const T* x, const T* channel_add, const T* gamma
   const bool affine = dgamma != nullptr || dbeta != nullptr;
   T* sums = affine ? workspace : nullptr;
   const int64_t blocks = shape.n * shape.groups;
-  if (blocks > 0 && (dx != nullptr || affine))
-    launch(group_norm_backward_kernel<T>, dim3(static_cast<unsigned>(blocks)), block_shape(shape),
-           0, stream, x, channel_add, gamma, beta, mean, rstd, dy, shape, silu, dx, sums);
+  if (blocks > 0 && (dx != nullptr || affine)) {
+    const dim3 grid(static_cast<unsigned>(blocks));
+    const CachedLayout cached = cached_layout<T>(shape, {x, dy, dx});
+    switch (cached.rows) {
+      case 1:
+        launch(group_norm_backward_cached_kernel<T, 1>, grid, cached.block, 0, stream, x,
+               channel_add, gamma, beta, mean, rstd, dy, shape, silu, dx, sums);
+        break;
+      case 2:
+        launch(group_norm_backward_cached_kernel<T, 2>, grid, cached.block, 0, stream, x,
+               channel_add, gamma, beta, mean, rstd, dy, shape, silu, dx, sums);
+        break;
+      case 4:
+        launch(group_norm_backward_cached_kernel<T, 4>, grid, cached.block, 0, stream, x,
+               channel_add, gamma, beta, mean, rstd, dy, shape, silu, dx, sums);
+        break;
+      case 8:
+        launch(group_norm_backward_cached_kernel<T, 8>, grid, cached.block, 0, stream, x,
+               channel_add, gamma, beta, mean, rstd, dy, shape, silu, dx, sums);
+        break;
+      default:
+        launch(group_norm_backward_kernel<T>, grid, block_shape(shape), 0, stream, x,
+               channel_add, gamma, beta, mean, rstd, dy, shape, silu, dx, sums);
+    }
+  }
   if (affine && shape.c > 0) {
     const int64_t grid = ceil_div(shape.c, kAffineBlock);
     launch(group_norm_affine_grad_kernel<T>, dim3(static_cast<unsigned>(grid)), kAffineBlock, 0,

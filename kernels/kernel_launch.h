@@ -23,6 +23,14 @@
 #define S2DM_KERNEL_TARGET on_gpu
 #endif
 
+// Fully unrolls a loop with a compile-time trip count, so arrays it indexes stay in registers
+// (nvcc); the emulator's host compiler needs no hint.
+#if defined(__CUDACC__) && !defined(S2DM_SIMT)
+#define S2DM_UNROLL _Pragma("unroll")
+#else
+#define S2DM_UNROLL
+#endif
+
 namespace s2dm::kernels {
 inline namespace S2DM_KERNEL_TARGET {
 

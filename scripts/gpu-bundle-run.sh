@@ -53,7 +53,7 @@ if ls /tmp/s2dm-bundle/data/t10k-images* >/dev/null 2>&1; then
   step train_smoke 120 "$bin/s2dm-train" --preset fmnist --device cuda --data-path /tmp/s2dm-bundle/data \
     --split t10k --batch 128 --steps 1000 --ema-decay 0.999 --log-every 100 --ckpt-every 1000 \
     --sample-every 0 --sample-count 36 --out /tmp/s2dm-train
-  cp /tmp/s2dm-train/*.png /tmp/s2dm-train/*.jsonl "$out/" 2>/dev/null
+  cp /tmp/s2dm-train/samples/*.png /tmp/s2dm-train/*.jsonl "$out/" 2>/dev/null
 fi
 step backend_ops_perf  60  "$bin/s2dm-backend-ops" --mode perf --backend cuda --dtype float32
 step all_tests         120 "$bin/s2dm_tests" "~[backend_ops]"

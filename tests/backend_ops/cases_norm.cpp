@@ -15,6 +15,8 @@ struct GnShape {
 const GnShape kGnShapes[] = {
     {{2, 128, 32, 32}, 32},  // CIFAR-10 UNet, top level
     {{2, 256, 8, 8}, 32},    // a lower level
+    {{2, 384, 32, 32}, 32},  // decoder concat: 12 channels a group, 8 rows a thread when cached
+    {{2, 256, 4, 4}, 32},    // rows narrower than a warp
     {{3, 64, 7, 5}, 32},     // odd spatial size
     {{2, 6, 3}, 3},          // rank 3, tiny groups
     {{1, 32}, 8},            // no spatial dims
