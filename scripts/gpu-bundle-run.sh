@@ -8,7 +8,8 @@
 #
 # Defaults: $OUT or gpu-results/, 420 s, every step. STEPS is a comma-separated subset of
 # backend_ops_check, device_tests, train_step_bench, kernel_bench, train_smoke, backend_ops_perf,
-# all_tests.
+# all_tests, and main_job (the README's main job on the GPU, with a bundle made --with-train-set:
+# not in the default list, it takes about four minutes).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -54,6 +55,15 @@ if ls /tmp/s2dm-bundle/data/t10k-images* >/dev/null 2>&1; then
     --split t10k --batch 128 --steps 1000 --ema-decay 0.999 --log-every 100 --ckpt-every 1000 \
     --sample-every 0 --sample-count 36 --out /tmp/s2dm-train
   cp /tmp/s2dm-train/samples/*.png /tmp/s2dm-train/*.jsonl "$out/" 2>/dev/null
+fi
+if ls /tmp/s2dm-bundle/data/train-images* >/dev/null 2>&1; then
+  # scripts/main.sh's GPU arguments.
+  step main_job 400 "$bin/s2dm-train" --preset fmnist --device cuda --steps 6000 --batch 128 \
+    --lr 2e-4 --ema-decay 0.999 --data-path /tmp/s2dm-bundle/data --sample-every 500 \
+    --sample-count 36 --log-every 500 --out /tmp/s2dm-main
+  step main_job_sample 60 "$bin/s2dm-sample" /tmp/s2dm-main/checkpoint.safetensors --sampler ddpm \
+    --steps 100 --count 64 --device cuda --grid "$out/samples.png"
+  cp /tmp/s2dm-main/metrics.jsonl "$out/main-metrics.jsonl" 2>/dev/null
 fi
 step backend_ops_perf  60  "$bin/s2dm-backend-ops" --mode perf --backend cuda --dtype float32
 step all_tests         120 "$bin/s2dm_tests" "~[backend_ops]"

@@ -5,10 +5,16 @@
 # machine, scripts/gpu-bundle-run.sh unpacks it and runs the checks; CUDA's own libraries (cuBLAS,
 # cuDNN, the runtime) are taken from that machine, so both must have the same CUDA major version.
 #
-#   bash scripts/gpu-bundle.sh [BUILD_DIR]      (default build/, configured with S2DM_CUDA=ON)
+#   bash scripts/gpu-bundle.sh [BUILD_DIR] [--with-train-set]
+#
+# BUILD_DIR defaults to build/ (configured with S2DM_CUDA=ON). --with-train-set adds the 60k-image
+# training split (26 MB) for the main_job step; without it only the 10k-image t10k split goes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=${1:-build}
+build=build train_set=0
+for a in "$@"; do
+  if [ "$a" = --with-train-set ]; then train_set=1; else build=$a; fi
+done
 grep -q 'S2DM_CUDA_BUILT:INTERNAL=ON' "$build/CMakeCache.txt" ||
   { echo "gpu-bundle: $build has no CUDA build; configure it with -DS2DM_CUDA=ON" >&2; exit 1; }
 cmake --build "$build" -j "$(nproc)"
@@ -23,7 +29,8 @@ for b in "${bins[@]}"; do strip -o "$stage/bin/$(basename "$b")" "$build/$b"; do
 ldd "$stage"/bin/* | awk '/=> \//{print $3}' | sort -u |
   grep -vE '/(libc|libm|libdl|librt|libpthread|libstdc\+\+|libgcc_s|ld-linux[^/]*)\.so|/libcu(blas|blasLt|dart|dnn)[^/]*\.so' |
   while read -r lib; do cp -L "$lib" "$stage/lib/"; done
-# The 10k-image t10k split only: the training run there is a smoke run, and the carry is size-limited.
+# The t10k split for the smoke run; the training split only on request (the carry is size-limited).
+[ "$train_set" = 1 ] && cp /usr/share/datasets/fashion-mnist/train-*.gz "$stage/data/"
 cp /usr/share/datasets/fashion-mnist/t10k-*.gz "$stage/data/" 2>/dev/null ||
   echo "gpu-bundle: no Fashion-MNIST (apt-get install dataset-fashion-mnist); the training run is skipped there" >&2
 mkdir -p gpu-bundle
