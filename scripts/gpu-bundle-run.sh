@@ -31,7 +31,7 @@ for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib \
 done
 export LD_LIBRARY_PATH="/tmp/s2dm-bundle/lib${cudalibs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export S2DM_PYTHON=${S2DM_PYTHON:-python3}
-{ date -u; git rev-parse HEAD 2>/dev/null
+{ date -u; cat /tmp/s2dm-bundle/commit.txt 2>/dev/null
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1; nproc
   echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"; } >>"$log"
 step() {  # step NAME CAP_SECONDS COMMAND...

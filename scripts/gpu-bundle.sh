@@ -33,6 +33,9 @@ ldd "$stage"/bin/* | awk '/=> \//{print $3}' | sort -u |
 [ "$train_set" = 1 ] && cp /usr/share/datasets/fashion-mnist/train-*.gz "$stage/data/"
 cp /usr/share/datasets/fashion-mnist/t10k-*.gz "$stage/data/" 2>/dev/null ||
   echo "gpu-bundle: no Fashion-MNIST (apt-get install dataset-fashion-mnist); the training run is skipped there" >&2
+# The commit the binaries were built from (the GPU machine's copy of .git may be stale).
+{ git rev-parse HEAD; git status --porcelain | grep -q . && echo '(with uncommitted changes)'; } \
+  >"$stage/commit.txt" 2>/dev/null || true
 mkdir -p gpu-bundle
 tar -C "$stage" -cJf gpu-bundle/bundle.tar.xz .
 ls -la gpu-bundle/bundle.tar.xz
