@@ -66,6 +66,9 @@ const std::vector<ConvCase> kConvCases = {
     // fmnist-small's full-resolution level and its up-path concat input.
     {"conv3x3 32->32 32x32 N32", 32, 32, 32, 32, 32, 3, 1, 1},
     {"conv3x3 64->32 32x32 N32", 32, 64, 32, 32, 32, 3, 1, 1},
+    {"conv3x3 64->64 16x16 N32", 32, 64, 64, 16, 16, 3, 1, 1},
+    {"conv3x3 128->64 16x16 N32", 32, 128, 64, 16, 16, 3, 1, 1},
+    {"conv3x3 64->64 8x8 N32", 32, 64, 64, 8, 8, 3, 1, 1},
 };
 
 const std::vector<GemmCase> kGemmCases = {
