@@ -1,8 +1,9 @@
 // Direct 3x3 convolution (stride 1, padding 1, float32, NCHW) for 16- and 32-wide images: forward
 // and input gradient. There im2col + GEMM is at its worst for few channels: the im2col copy costs
 // the same whatever the output channel count, and the GEMM it feeds has only Co rows. The weight
-// gradient stays im2col + GEMM (a GEMM with a long K, which OpenBLAS runs well; a direct version
-// measured slower in the training step). See conv3x3_direct.cpp for the kernel.
+// gradient stays im2col + GEMM (a GEMM whose K runs over all pixels; two direct versions, with
+// vectors along the pixels, measured slower in the training step). The kernel is in
+// conv3x3_direct.cpp.
 #pragma once
 #include <cstdint>
 

@@ -15,7 +15,10 @@ namespace s2dm::cpu {
 
 inline float exp_f32(float x) {
   x = std::min(std::max(x, -87.0f), 88.0f);
-  const float n = std::floor(x * 1.44269504088896341f + 0.5f);
+  // n = round(x / ln2) by the 1.5·2^23 trick: adding it leaves the rounded integer in the low
+  // mantissa bits. std::floor would do as well but keeps GCC from vectorising the loops that call
+  // this (it is not allowed to raise no exception), which made SiLU inside group norm scalar.
+  const float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
   const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
   float p = 1.0f / 720.0f;
   p = p * r + 1.0f / 120.0f;
