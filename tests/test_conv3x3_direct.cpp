@@ -37,7 +37,8 @@ std::vector<double> reference_forward(const Case& k, const std::vector<float>& x
               for (int64_t kw = 0; kw < 3; ++kw) {
                 const int64_t rr = r + kh - 1, cc = c + kw - 1;
                 if (rr < 0 || rr >= k.h || cc < 0 || cc >= k.w) continue;
-                s += static_cast<double>(x[static_cast<size_t>(((n * k.ci + i) * k.h + rr) * k.w + cc)]) *
+                const size_t xi = static_cast<size_t>(((n * k.ci + i) * k.h + rr) * k.w + cc);
+                s += static_cast<double>(x[xi]) *
                      w[static_cast<size_t>(((o * k.ci + i) * 3 + kh) * 3 + kw)];
               }
           y[static_cast<size_t>(((n * k.co + o) * k.h + r) * k.w + c)] = s;

@@ -18,6 +18,7 @@
 #include "benchmarks/cuda/gpu_timer.h"
 #include "benchmarks/python_oracle.h"
 #include "engine/backend.h"
+#include "engine/cuda/cudnn_conv.h"
 #include "engine/error.h"
 #include "engine/ops/random.h"
 
@@ -203,7 +204,8 @@ void skip_loss(bench::GpuTimer& timer, const Options& o, double copy_bw) {
 void conv(bench::GpuTimer& timer, const Options& o) {
   const struct {
     int64_t ci, co, res, k;
-  } shapes[] = {{128, 128, 32, 3}, {256, 256, 16, 3}, {256, 256, 8, 3}, {256, 128, 16, 1}};
+  } shapes[] = {{128, 128, 32, 3}, {256, 256, 16, 3}, {256, 256, 8, 3}, {256, 128, 16, 1},
+                {256, 256, 16, 1}};
   for (bool tf32 : {true, false}) {
     set_tf32_enabled(tf32);
     for (const auto& s : shapes) {
@@ -232,9 +234,35 @@ void conv(bench::GpuTimer& timer, const Options& o) {
           },
           o.warmup, o.runs);
       fmt::print("conv {} {:>4}->{:<4} {}x{} k{}: fwd {:6.1f} | bwd-data {:6.1f} | bwd-filter "
-                 "{:6.1f} TFLOP/s\n",
+                 "{:6.1f} TFLOP/s{}\n",
                  tf32 ? "TF32" : "FP32", s.ci, s.co, s.res, s.res, s.k, flops / fwd * 1e-12,
-                 flops / bwd_data * 1e-12, flops / bwd_filter * 1e-12);
+                 flops / bwd_data * 1e-12, flops / bwd_filter * 1e-12,
+                 s.k == 1 ? " (batched cuBLAS)" : "");
+      if (s.k != 1) continue;
+      // The backend runs 1x1 convolutions as batched products; cuDNN's own, for comparison.
+      cudaStream_t st = cuda::stream(0);
+      const double c_fwd = timer.median_seconds(
+          [&](int i) {
+            const int r = i % kRotate;
+            cuda::cudnn_conv2d_forward(0, st, x[r], w[r], bias, y, p);
+          },
+          o.warmup, o.runs);
+      const double c_data = timer.median_seconds(
+          [&](int i) {
+            const int r = i % kRotate;
+            cuda::cudnn_conv2d_backward(0, st, x[r], w[r], dy[r], dx, none, none, p);
+          },
+          o.warmup, o.runs);
+      const double c_filter = timer.median_seconds(
+          [&](int i) {
+            const int r = i % kRotate;
+            cuda::cudnn_conv2d_backward(0, st, x[r], w[r], dy[r], none, dw, none, p);
+          },
+          o.warmup, o.runs);
+      fmt::print("conv {} {:>4}->{:<4} {}x{} k1: fwd {:6.1f} | bwd-data {:6.1f} | bwd-filter "
+                 "{:6.1f} TFLOP/s (cuDNN)\n",
+                 tf32 ? "TF32" : "FP32", s.ci, s.co, s.res, s.res, flops / c_fwd * 1e-12,
+                 flops / c_data * 1e-12, flops / c_filter * 1e-12);
     }
   }
   set_tf32_enabled(true);

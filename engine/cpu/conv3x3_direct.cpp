@@ -125,7 +125,8 @@ void run(const float* x, W&& weight, const float* bias, const Dims& d, float* y)
   const int64_t blocks = (d.out + CB - 1) / CB, plane = d.h * d.w;
   // Whole samples per task when there are enough of them, else samples split by channel blocks.
   const int threads = omp_get_max_threads();
-  const int64_t splits = std::min<int64_t>(blocks, std::max<int64_t>(1, (2 * threads + d.n - 1) / d.n));
+  const int64_t splits =
+      std::min<int64_t>(blocks, std::max<int64_t>(1, (2 * threads + d.n - 1) / d.n));
   const int64_t per_task = (blocks + splits - 1) / splits, tasks = d.n * splits;
   const int64_t macs = d.n * d.out * d.in * 9 * plane;
 #pragma omp parallel if (macs > (int64_t{1} << 18))

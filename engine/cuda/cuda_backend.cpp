@@ -1,5 +1,6 @@
 // CudaBackend: device memory, copies and the library ops on top of KernelBackend (built here
-// for the GPU, namespace on_gpu).
+// for the GPU, namespace on_gpu). Convolutions go to cuDNN, except 1x1 stride-1 unpadded ones,
+// which KernelBackend runs as batched cuBLAS products (faster than cuDNN's kernels for them).
 #include "engine/cuda/cuda_backend.h"
 
 #include <mutex>
@@ -42,12 +43,14 @@ class CudaBackend final : public KernelBackend {
                       Conv2dParams p) override {
     require_contiguous("conv2d_forward", {&x, &w, &y});
     if (bias.defined()) require_contiguous("conv2d_forward", bias);
+    if (conv1x1_by_gemm(w, p)) return conv1x1_forward(x, w, bias, y);
     cuda::cudnn_conv2d_forward(index_, begin(), x, w, bias, y, p);
   }
   void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor& dx, Tensor& dw,
                        Tensor& dbias, Conv2dParams p) override {
     require_contiguous("conv2d_backward", {&x, &w, &dy});
     require_contiguous_if_defined("conv2d_backward", {&dx, &dw, &dbias});
+    if (conv1x1_by_gemm(w, p)) return conv1x1_backward(x, w, dy, dx, dw, dbias);
     cuda::cudnn_conv2d_backward(index_, begin(), x, w, dy, dx, dw, dbias, p);
   }
 

@@ -99,6 +99,13 @@ class KernelBackend : public Backend {
   // Throws "<op> is not available on <device> yet; use --device cpu".
   [[noreturn]] void not_available(std::string_view op) const;
 
+  // 1x1, stride-1, unpadded convolutions as batched gemm (engine/kernel_backend/conv1x1.cpp),
+  // for the derived backends' conv2d_* to route there.
+  static bool conv1x1_by_gemm(const Tensor& w, Conv2dParams p);
+  void conv1x1_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y);
+  void conv1x1_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor& dx, Tensor& dw,
+                        Tensor& dbias);
+
  private:
   // Attention as batched products around the softmax kernel (engine/kernel_backend/attention.cpp).
   void softmax_rows_with_lse(Tensor& p, Tensor& lse);

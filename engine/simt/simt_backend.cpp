@@ -1,5 +1,6 @@
 // SimtBackend: host memory, memcpy copies and the CPU backend's gemm and convolution under
-// KernelBackend (compiled here with S2DM_SIMT, so its launches go to the emulator).
+// KernelBackend (compiled here with S2DM_SIMT, so its launches go to the emulator). 1x1
+// convolutions take KernelBackend's batched-gemm path, as on the GPU.
 #include "engine/simt/simt_backend.h"
 
 #include <algorithm>
@@ -34,10 +35,12 @@ class SimtBackend final : public KernelBackend {
   }
   void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y,
                       Conv2dParams p) override {
+    if (conv1x1_by_gemm(w, p)) return conv1x1_forward(x, w, bias, y);  // as CudaBackend does
     backend_for(Device::cpu()).conv2d_forward(x, w, bias, y, p);
   }
   void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor& dx, Tensor& dw,
                        Tensor& dbias, Conv2dParams p) override {
+    if (conv1x1_by_gemm(w, p)) return conv1x1_backward(x, w, dy, dx, dw, dbias);
     backend_for(Device::cpu()).conv2d_backward(x, w, dy, dx, dw, dbias, p);
   }
 

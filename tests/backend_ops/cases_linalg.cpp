@@ -20,7 +20,9 @@ const ConvShape kConvShapes[] = {
     {2, 128, 32, 32, 128, 3, 1, 1},  // CIFAR-10 UNet top level
     {2, 256, 8, 8, 256, 3, 1, 1},    // lower level
     {2, 64, 16, 16, 64, 3, 2, 0},    // downsample (asymmetric pad is applied before, by pad2d)
-    {2, 128, 16, 16, 256, 1, 1, 0},  // 1x1 skip projection
+    {2, 128, 16, 16, 256, 1, 1, 0},  // 1x1 skip projection (device backends: batched gemm)
+    {3, 5, 3, 7, 6, 1, 1, 0},        // 1x1 at odd sizes
+    {2, 8, 6, 6, 4, 1, 2, 0},        // 1x1 with stride 2: not the gemm path
     {3, 3, 7, 9, 5, 3, 1, 1},        // odd sizes, RGB input
     {1, 4, 5, 5, 3, 3, 2, 1},        // stride 2 with padding
 };
