@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU checks from a bundle made by scripts/gpu-bundle.sh, for a GPU machine with CUDA (and a
 # CUDA torch for the reference numbers) but no package manager or build dependencies. Steps run
-# most important first, each under its own time cap and all under one deadline, so a short lease
+# most important first, each under its own time cap and all under one deadline, so a short run
 # still returns the correctness checks; every step's output is appended to RESULTS_DIR/all.log.
 #
 #   bash scripts/gpu-bundle-run.sh [RESULTS_DIR] [SECONDS] [STEPS]

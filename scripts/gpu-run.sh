@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Everything worth running on a lent GPU machine, in one call: build with CUDA, run the whole test
+# Everything worth running on a GPU machine, in one call: build with CUDA, run the whole test
 # suite, run every benchmark, and collect the logs in one folder (default: $OUT when set, else
 # gpu-results/). Each step's exit status is recorded and the script goes on after a failure, so one
 # broken step does not cost the rest of the run.
