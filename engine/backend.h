@@ -104,6 +104,16 @@ class Backend {
   virtual void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v,
                                   const Tensor& o, const Tensor& lse, const Tensor& d_o,
                                   double scale, Tensor& dq, Tensor& dk, Tensor& dv) = 0;
+  // The same in channel-first layout, as a 1x1 convolution leaves it: q [B,C,N], k [B,C,M],
+  // v [B,D,M] -> o [B,D,N] (lse [B,N] as above). These versions transpose to the token layout
+  // and back around attention_forward/backward; the device backends override them with products
+  // on transposed operands, which need no copies.
+  virtual void attention_channels_first_forward(const Tensor& q, const Tensor& k, const Tensor& v,
+                                                double scale, Tensor& o, Tensor& lse);
+  virtual void attention_channels_first_backward(const Tensor& q, const Tensor& k,
+                                                 const Tensor& v, const Tensor& o,
+                                                 const Tensor& lse, const Tensor& d_o,
+                                                 double scale, Tensor& dq, Tensor& dk, Tensor& dv);
 
   // --- resampling: x [N,C,H,W] ---
   virtual void upsample_nearest2x_forward(const Tensor& x, Tensor& y) = 0;
@@ -168,7 +178,8 @@ inline constexpr const char* kBackendOpNames[] = {
     "fill", "copy", "unary", "unary_backward", "binary", "scalar", "axpy", "sum_to",
     "sum_squares", "gemm", "conv2d_forward", "conv2d_backward", "group_norm_forward",
     "group_norm_backward", "softmax_forward", "softmax_backward", "attention_forward",
-    "attention_backward", "upsample_nearest2x_forward", "upsample_nearest2x_backward",
+    "attention_backward", "attention_channels_first_forward", "attention_channels_first_backward",
+    "upsample_nearest2x_forward", "upsample_nearest2x_backward",
     "pad2d_forward", "pad2d_backward", "dropout_forward", "dropout_backward",
     "timestep_embedding_forward", "timestep_embedding_backward", "fill_uniform", "fill_normal",
     "adam_step", "ema_update", "adam_ema_step", "skip_loss"};

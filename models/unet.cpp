@@ -52,13 +52,14 @@ AttnBlock::AttnBlock(int64_t ch, const UNetConfig& cfg, Generator& g, LayerOptio
 Tensor AttnBlock::forward(const Tensor& x) const {
   const int64_t n = x.size(0), c = x.size(1), hgt = x.size(2), wid = x.size(3);
   Tensor h = norm->forward(x);
-  // [N, C, H, W] -> [N, HW, C] token layout for attention over positions.
-  auto tokens = [&](const std::shared_ptr<Conv2d>& conv) {
-    return conv->forward(h).reshape({n, c, hgt * wid}).permute({0, 2, 1});
+  // Attention over the H·W positions straight on the convolutions' [N, C, H·W] layout: no
+  // transposes to a token layout and back.
+  auto positions = [&](const std::shared_ptr<Conv2d>& conv) {
+    return conv->forward(h).reshape({n, c, hgt * wid});
   };
-  Tensor a = attention(tokens(q), tokens(k), tokens(v), 1.0 / std::sqrt(static_cast<double>(c)));
-  a = a.permute({0, 2, 1}).reshape({n, c, hgt, wid});
-  return add(x, proj_out->forward(a));
+  Tensor a = attention_channels_first(positions(q), positions(k), positions(v),
+                                      1.0 / std::sqrt(static_cast<double>(c)));
+  return add(x, proj_out->forward(a.reshape({n, c, hgt, wid})));
 }
 
 UNet::UNet(const UNetConfig& cfg, Generator& g, LayerOptions opt) : cfg_(cfg) {

@@ -159,6 +159,43 @@ TEST_CASE("attention: gradient checks", "[attention][grad]") {
                   {randn64({2, 3, 4}, 63), randn64({2, 3, 5}, 64), randn64({2, 5, 2}, 65)});
 }
 
+TEST_CASE("attention (channels first): equals attention on transposed operands", "[attention]") {
+  // q [B,C,N], k [B,C,M], v [B,D,M] -> [B,D,N]; the reference transposes into the token layout.
+  Tensor q = randn64({2, 3, 5}, 70), k = randn64({2, 3, 7}, 71), v = randn64({2, 4, 7}, 72);
+  Tensor w = randn64({2, 4, 5}, 73, 1.0, 0.0, false);
+  Tensor o = attention_channels_first(q, k, v, 0.8);
+  CHECK(o.shape() == Shape({2, 4, 5}));
+  sum(mul(o, w)).backward();
+  Tensor qr = leaf(q), kr = leaf(k), vr = leaf(v);
+  Tensor ref = attention(qr.transpose(1, 2), kr.transpose(1, 2), vr.transpose(1, 2), 0.8)
+                   .transpose(1, 2);
+  sum(mul(ref, w)).backward();
+  test::require_close("o", o, ref, 1e-14, 1e-12);
+  test::require_close("dq", q.grad(), qr.grad(), 1e-14, 1e-12);
+  test::require_close("dk", k.grad(), kr.grad(), 1e-14, 1e-12);
+  test::require_close("dv", v.grad(), vr.grad(), 1e-14, 1e-12);
+}
+
+TEST_CASE("attention (channels first): gradient checks and errors", "[attention][grad]") {
+  check_gradients("attention channels first",
+                  [](const auto& in) { return attention_channels_first(in[0], in[1], in[2]); },
+                  {randn64({2, 4, 3}, 80), randn64({2, 4, 5}, 81), randn64({2, 2, 5}, 82)});
+  Tensor q = randn64({1, 3, 2}, 83), k = randn64({1, 3, 4}, 84), v = randn64({1, 5, 4}, 85);
+  Tensor kc = k.detach().clone(), vc = v.detach().clone();
+  check_gradients("attention channels first, dq only",
+                  [](const auto& in) { return attention_channels_first(in[0], in[1], in[2], 1.1); },
+                  {q, kc, vc});
+  Tensor z3 = Tensor::zeros({2, 3, 4}, DType::F64);
+  CHECK_THROWS_WITH(attention_channels_first(z3, Tensor::zeros({2, 2, 5}, DType::F64),
+                                             Tensor::zeros({2, 6, 5}, DType::F64)),
+                    Catch::Contains("q has 3 channels but k has 2"));
+  CHECK_THROWS_WITH(attention_channels_first(z3, Tensor::zeros({2, 3, 5}, DType::F64),
+                                             Tensor::zeros({2, 6, 4}, DType::F64)),
+                    Catch::Contains("5 keys but 4 values"));
+  CHECK_THROWS_WITH(attention_channels_first(Tensor::zeros({3, 4}, DType::F64), z3, z3),
+                    Catch::Contains("q [B,C,N], k [B,C,M], v [B,D,M]"));
+}
+
 TEST_CASE("attention: errors name the problem", "[attention]") {
   Tensor q = Tensor::zeros({2, 4, 3}, DType::F64), k = Tensor::zeros({2, 5, 3}, DType::F64);
   Tensor v = Tensor::zeros({2, 5, 6}, DType::F64);

@@ -139,6 +139,18 @@ class OpProfiler final : public Backend {
     Timed t(*this, "attention_backward", q.str());
     inner_.attention_backward(q, k, v, o, lse, d_o, scale, dq, dk, dv);
   }
+  void attention_channels_first_forward(const Tensor& q, const Tensor& k, const Tensor& v,
+                                        double scale, Tensor& o, Tensor& lse) override {
+    Timed t(*this, "attention_channels_first_forward", q.str());
+    inner_.attention_channels_first_forward(q, k, v, scale, o, lse);
+  }
+  void attention_channels_first_backward(const Tensor& q, const Tensor& k, const Tensor& v,
+                                         const Tensor& o, const Tensor& lse, const Tensor& d_o,
+                                         double scale, Tensor& dq, Tensor& dk,
+                                         Tensor& dv) override {
+    Timed t(*this, "attention_channels_first_backward", q.str());
+    inner_.attention_channels_first_backward(q, k, v, o, lse, d_o, scale, dq, dk, dv);
+  }
   void upsample_nearest2x_forward(const Tensor& x, Tensor& y) override {
     Timed t(*this, "upsample_forward", x.str());
     inner_.upsample_nearest2x_forward(x, y);

@@ -133,6 +133,60 @@ void KernelBackend::attention_backward(const Tensor& q, const Tensor& k, const T
   check_launch();
 }
 
+// Channel-first: q [B,C,N], k [B,C,M], v [B,D,M], o [B,D,N]. The same products as above with the
+// operands' transposes folded into the gemm calls, so the layout costs no copies.
+void KernelBackend::attention_channels_first_forward(const Tensor& q, const Tensor& k,
+                                                     const Tensor& v, double scale, Tensor& o,
+                                                     Tensor& lse) {
+  require_contiguous("attention_channels_first_forward", {&q, &k, &v, &o, &lse});
+  S2DM_CHECK(q.dim() == 3 && k.dim() == 3 && v.dim() == 3 && k.size(0) == q.size(0) &&
+                 v.size(0) == q.size(0) && k.size(1) == q.size(1) && v.size(2) == k.size(2),
+             "attention (channels first): inconsistent shapes q {} k {} v {}", q.str(), k.str(),
+             v.str());
+  const kernels::AttentionShape sh{q.size(0), q.size(2), k.size(2), q.size(1), v.size(1)};
+  check_shape(o, {sh.b, sh.d, sh.n}, "o");
+  check_shape(lse, {sh.b, sh.n}, "lse");
+  if (sh.n == 0 || !scores_fit(sh, q.dtype()))
+    return Backend::attention_channels_first_forward(q, k, v, scale, o, lse);
+  S2DM_CHECK(sh.m > 0, "attention: {} queries but no keys", sh.n);
+  Tensor p = Tensor::empty({sh.b, sh.n, sh.m}, q.dtype(), device());
+  gemm(q, true, k, false, p, scale, 0.0);  // scale·qᵀk
+  softmax_rows_with_lse(p, lse);
+  gemm(v, false, p, true, o, 1.0, 0.0);  // v pᵀ = (p vᵀ)ᵀ
+}
+
+void KernelBackend::attention_channels_first_backward(const Tensor& q, const Tensor& k,
+                                                      const Tensor& v, const Tensor& o,
+                                                      const Tensor& lse, const Tensor& d_o,
+                                                      double scale, Tensor& dq, Tensor& dk,
+                                                      Tensor& dv) {
+  require_contiguous("attention_channels_first_backward", {&q, &k, &v, &o, &lse, &d_o});
+  require_contiguous_if_defined("attention_channels_first_backward", {&dq, &dk, &dv});
+  S2DM_CHECK(q.dim() == 3 && k.dim() == 3 && v.dim() == 3 && k.size(1) == q.size(1) &&
+                 v.size(2) == k.size(2),
+             "attention (channels first): inconsistent shapes q {} k {} v {}", q.str(), k.str(),
+             v.str());
+  const kernels::AttentionShape sh{q.size(0), q.size(2), k.size(2), q.size(1), v.size(1)};
+  check_shape(d_o, {sh.b, sh.d, sh.n}, "d_o");
+  if (dq.defined()) check_shape(dq, q.shape(), "dq");
+  if (dk.defined()) check_shape(dk, k.shape(), "dk");
+  if (dv.defined()) check_shape(dv, v.shape(), "dv");
+  if (sh.n == 0 || !scores_fit(sh, q.dtype()))
+    return Backend::attention_channels_first_backward(q, k, v, o, lse, d_o, scale, dq, dk, dv);
+  const Shape scores{sh.b, sh.n, sh.m};
+  Tensor p = Tensor::empty(scores, q.dtype(), device());
+  gemm(q, true, k, false, p, scale, 0.0);
+  Tensor no_lse;
+  softmax_rows_with_lse(p, no_lse);
+  if (dv.defined()) gemm(d_o, false, p, false, dv, 1.0, 0.0);  // dOᵀ p
+  if (!dq.defined() && !dk.defined()) return;
+  Tensor ds = Tensor::empty(scores, q.dtype(), device());
+  gemm(d_o, true, v, false, ds, 1.0, 0.0);  // dp = dO vᵀ
+  softmax_backward(p, ds, ds);
+  if (dq.defined()) gemm(k, false, ds, true, dq, scale, 0.0);  // (ds k)ᵀ
+  if (dk.defined()) gemm(q, false, ds, false, dk, scale, 0.0);  // (dsᵀ q)ᵀ
+}
+
 void KernelBackend::softmax_rows_with_lse(Tensor& p, Tensor& lse) {
   const Rows r = softmax_rows(p);
   cudaStream_t s = begin();

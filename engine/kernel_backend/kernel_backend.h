@@ -49,6 +49,12 @@ class KernelBackend : public Backend {
   void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& o,
                           const Tensor& lse, const Tensor& d_o, double scale, Tensor& dq,
                           Tensor& dk, Tensor& dv) override;
+  void attention_channels_first_forward(const Tensor& q, const Tensor& k, const Tensor& v,
+                                        double scale, Tensor& o, Tensor& lse) override;
+  void attention_channels_first_backward(const Tensor& q, const Tensor& k, const Tensor& v,
+                                         const Tensor& o, const Tensor& lse, const Tensor& d_o,
+                                         double scale, Tensor& dq, Tensor& dk,
+                                         Tensor& dv) override;
 
   void upsample_nearest2x_forward(const Tensor& x, Tensor& y) override;
   void upsample_nearest2x_backward(const Tensor& dy, Tensor& dx) override;

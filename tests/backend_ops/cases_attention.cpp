@@ -1,7 +1,8 @@
 // Cases: single-head attention forward and backward at the CIFAR-10 UNet's attention shapes
 // (16x16 and 8x8 feature maps), odd sizes, N != M, feature widths that split over several blocks,
 // no queries, two scales and every subset of gradients, each on both device paths (batched
-// products around the softmax, and the streaming kernels); last-dim softmax on short rows (a warp
+// products around the softmax, and the streaming kernels); the channel-first forms at a UNet
+// shape and odd sizes, on both paths; last-dim softmax on short rows (a warp
 // per row), rows at the warp/block boundary and long rows (a block per row).
 #include <cmath>
 
@@ -85,6 +86,44 @@ void add_attention_shape(std::vector<OpCase>& cases, const AttnShape& s, double 
   }
 }
 
+// The channel-first forms: q [B,C,N], k [B,C,M], v [B,D,M] -> o [B,D,N], every gradient.
+void add_attention_channels_first_shape(std::vector<OpCase>& cases, const AttnShape& s,
+                                        bool streaming) {
+  const Shape qs{s.b, s.c, s.n}, ks{s.b, s.c, s.m}, vs{s.b, s.d, s.m}, os{s.b, s.d, s.n};
+  const Shape ls{s.b, s.n};
+  const double scale = 1.0 / std::sqrt(static_cast<double>(s.c));
+  const std::string desc = attn_desc(s, scale, streaming) + " channels first";
+  cases.push_back({"attention_channels_first_forward", desc, 1e-10, [=](OpContext& ctx) {
+                     Tensor q = ctx.input(qs, 1), k = ctx.input(ks, 2), v = ctx.input(vs, 3);
+                     Tensor o = ctx.output(os), lse = ctx.output(ls);
+                     return [=, &ctx]() mutable {
+                       ScoresLimit limit(streaming);
+                       ctx.backend().attention_channels_first_forward(q, k, v, scale, o, lse);
+                     };
+                   }});
+  for (int want : kGradSubsets) {
+    cases.push_back({"attention_channels_first_backward", fmt::format("{} want {}", desc, want),
+                     1e-10, [=](OpContext& ctx) {
+                       Tensor q = ctx.input(qs, 1), k = ctx.input(ks, 2), v = ctx.input(vs, 3);
+                       Tensor d_o = ctx.input(os, 4);
+                       Tensor o = Tensor::empty(os, ctx.dtype(), ctx.device());
+                       Tensor lse = Tensor::empty(ls, ctx.dtype(), ctx.device());
+                       {
+                         ScoresLimit limit(streaming);
+                         ctx.backend().attention_channels_first_forward(q, k, v, scale, o, lse);
+                       }
+                       Tensor dq = (want & 1) ? ctx.output(qs) : Tensor();
+                       Tensor dk = (want & 2) ? ctx.output(ks) : Tensor();
+                       Tensor dv = (want & 4) ? ctx.output(vs) : Tensor();
+                       return [=, &ctx]() mutable {
+                         ScoresLimit limit(streaming);
+                         ctx.backend().attention_channels_first_backward(q, k, v, o, lse, d_o,
+                                                                         scale, dq, dk, dv);
+                       };
+                     }});
+  }
+}
+
 void add_softmax_cases(std::vector<OpCase>& cases) {
   const Shape shapes[] = {{1, 1}, {7, 33}, {64, 256}, {4, 16, 256}, {5, 1024}, {2, 1025},
                           {3, 1500}};
@@ -116,6 +155,10 @@ void add_attention_cases(std::vector<OpCase>& cases) {
     }
     // No queries: dk and dv are zero.
     add_attention_shape(cases, {1, 0, 5, 3, 4}, 0.5, true, streaming);
+    // Channel first: the UNet's 8x8 level, odd sizes with N != M and C != D.
+    for (const AttnShape& s : {AttnShape{2, 64, 64, 128, 128}, AttnShape{2, 70, 33, 20, 65},
+                               AttnShape{3, 7, 5, 9, 11}})
+      add_attention_channels_first_shape(cases, s, streaming);
   }
   add_softmax_cases(cases);
 }
