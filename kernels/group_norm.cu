@@ -156,27 +156,44 @@ __device__ void row_sums(T& a, T& b) {
   __syncthreads();  // the next call overwrites s_a and s_b
 }
 
-// Sums (a, b) over the whole block, returned to every thread in the same order. Called once per
-// kernel.
+// v summed over the block (whose size is a multiple of 32), returned to every thread in a fixed
+// order. slots: one entry per warp, in shared memory, free again on return.
 template <typename T>
-__device__ void block_sums(T& a, T& b) {
-  __shared__ T s_a[kMaxWarps], s_b[kMaxWarps];
-  for (int offset = 16; offset > 0; offset /= 2) {
-    a += __shfl_xor_sync(kFullMask, a, offset);
-    b += __shfl_xor_sync(kFullMask, b, offset);
-  }
-  const unsigned tid = linear_tid(), warp = tid / 32, warps = blockDim.x * blockDim.y / 32;
-  if (tid % 32 == 0) {
-    s_a[warp] = a;
-    s_b[warp] = b;
-  }
+__device__ T block_total(T v, T* slots) {
+  for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(kFullMask, v, offset);
+  const unsigned tid = linear_tid(), warps = blockDim.x * blockDim.y / 32;
+  if (tid % 32 == 0) slots[tid / 32] = v;
   __syncthreads();
-  a = s_a[0];
-  b = s_b[0];
-  for (unsigned w = 1; w < warps; ++w) {
-    a += s_a[w];
-    b += s_b[w];
+  T total = slots[0];
+  for (unsigned w = 1; w < warps; ++w) total += slots[w];
+  __syncthreads();
+  return total;
+}
+
+// Lane 0 of channel row c: adds the row's sums, γ-weighted, to the group totals and keeps them
+// (when sums is not null) for the dγ, dβ kernel.
+template <typename T>
+__device__ __forceinline__ void keep_channel_sums(const GroupNormShape& shape, int64_t n,
+                                                  int64_t c, T gm, T sum_dxc, T sum_d, T* sums,
+                                                  T& group_dxc, T& group_d) {
+  group_dxc += gm * sum_dxc;
+  group_d += gm * sum_d;
+  if (sums != nullptr) {
+    sums[n * shape.c + c] = sum_dxc;
+    sums[shape.n * shape.c + n * shape.c + c] = sum_d;
   }
+}
+
+// dx = a·dY' + c2·(x − μ) + c3 from the group's γ-weighted totals over K = D·S elements.
+template <typename T>
+struct DxCoefficients {
+  T c2, c3;
+};
+template <typename T>
+__device__ __forceinline__ DxCoefficients<T> dx_coefficients(T r, T group_dxc, T group_d,
+                                                             int64_t k) {
+  const T inv_k = T(1) / static_cast<T>(k);
+  return {-r * r * r * group_dxc * inv_k, -r * group_d * inv_k};
 }
 
 template <typename T>
@@ -240,20 +257,13 @@ __global__ void __launch_bounds__(kMaxThreads)
       }
     }
     row_sums(sum_dxc, sum_d);
-    if (threadIdx.x == 0 && valid) {
-      group_dxc += gm * sum_dxc;
-      group_d += gm * sum_d;
-      if (sums != nullptr) {
-        sums[n * shape.c + c] = sum_dxc;
-        sums[shape.n * shape.c + n * shape.c + c] = sum_d;
-      }
-    }
+    if (threadIdx.x == 0 && valid)
+      keep_channel_sums(shape, n, c, gm, sum_dxc, sum_d, sums, group_dxc, group_d);
   }
   if (dx == nullptr) return;  // the same for the whole block
-  block_sums(group_dxc, group_d);
-  const T inv_k = T(1) / static_cast<T>(d * s);
-  const T c2 = -r * r * r * group_dxc * inv_k;
-  const T c3 = -r * group_d * inv_k;
+  __shared__ T slots[kMaxWarps];
+  const DxCoefficients<T> coef = dx_coefficients(r, block_total(group_dxc, slots),
+                                                 block_total(group_d, slots), d * s);
   T* dxg = dx + base;
   for (int64_t cd = threadIdx.y; cd < d; cd += blockDim.y) {
     const int64_t c = g * d + cd;
@@ -263,7 +273,7 @@ __global__ void __launch_bounds__(kMaxThreads)
     for (int64_t j = threadIdx.x; j < s; j += blockDim.x) {
       const T xv = xg[cd * s + j] + add, dv = dyg[cd * s + j];
       const T dp = silu ? silu_grad(dv, xv * a + b) : dv;
-      dxg[cd * s + j] = a * dp + c2 * (xv - mu) + c3;
+      dxg[cd * s + j] = a * dp + coef.c2 * (xv - mu) + coef.c3;
     }
   }
 }
@@ -290,20 +300,6 @@ __global__ void group_norm_affine_grad_kernel(const T* rstd, const T* sums, Grou
 constexpr unsigned kCachedThreads = 512;
 constexpr unsigned kCachedWarps = kCachedThreads / 32;
 constexpr int kMaxRows = 8;
-
-// v summed over the block (whose size is a multiple of 32), returned to every thread in a fixed
-// order. slots: kCachedWarps entries of shared memory, free again on return.
-template <typename T>
-__device__ T block_total(T v, T* slots) {
-  for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(kFullMask, v, offset);
-  const unsigned tid = linear_tid(), warps = blockDim.x * blockDim.y / 32;
-  if (tid % 32 == 0) slots[tid / 32] = v;
-  __syncthreads();
-  T total = slots[0];
-  for (unsigned w = 1; w < warps; ++w) total += slots[w];
-  __syncthreads();
-  return total;
-}
 
 // (a, b) summed over each channel row's blockDim.x lanes (a power of two); lane 0 of the row holds
 // the totals. Rows narrower than a warp are aligned segments of it, reduced with xor shuffles
@@ -416,27 +412,19 @@ __global__ void __launch_bounds__(kCachedThreads)
       }
     }
     cached_row_totals(sum_dxc, sum_d, sa, sb);
-    if (threadIdx.x == 0 && row) {
-      group_dxc += gm * sum_dxc;
-      group_d += gm * sum_d;
-      if (sums != nullptr) {
-        sums[n * shape.c + c] = sum_dxc;
-        sums[shape.n * shape.c + n * shape.c + c] = sum_d;
-      }
-    }
+    if (threadIdx.x == 0 && row)
+      keep_channel_sums(shape, n, c, gm, sum_dxc, sum_d, sums, group_dxc, group_d);
   }
   if (dx == nullptr) return;  // the same for the whole block
-  group_dxc = block_total(group_dxc, slots);
-  group_d = block_total(group_d, slots);
-  const T inv_k = T(1) / static_cast<T>(d * s);
-  const T c2 = -r * r * r * group_dxc * inv_k;
-  const T c3 = -r * group_d * inv_k;
+  const DxCoefficients<T> coef = dx_coefficients(r, block_total(group_dxc, slots),
+                                                 block_total(group_d, slots), d * s);
   S2DM_UNROLL
   for (int i = 0; i < kRows; ++i) {
     const int64_t cd = threadIdx.y + i * static_cast<int64_t>(blockDim.y), c = g * d + cd;
     if (!lane_in_row || cd >= d) continue;
     const T a = r * (gamma != nullptr ? gamma[c] : T(1));
-    for (int j = 0; j < P; ++j) dp[i].v[j] = a * dp[i].v[j] + c2 * (xv[i].v[j] - mu) + c3;
+    for (int j = 0; j < P; ++j)
+      dp[i].v[j] = a * dp[i].v[j] + coef.c2 * (xv[i].v[j] - mu) + coef.c3;
     store<P>(dx, base + cd * s + threadIdx.x * P, dp[i]);
   }
 }

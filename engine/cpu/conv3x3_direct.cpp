@@ -24,29 +24,18 @@ namespace s2dm::cpu {
 
 namespace {
 
-// Concrete vector types: a vector_size that depends on a template parameter is not kept by
-// every compiler in every context (GCC drops it from deduced function parameters).
-typedef float Vec16 __attribute__((vector_size(16 * sizeof(float))));
-template <int L>
-struct VecOf;
-template <>
-struct VecOf<16> {
-  using type = Vec16;
-};
-template <int L>
-using Vec = typename VecOf<L>::type;
+// 16 floats: one AVX-512 register, two AVX2 ones. (A concrete typedef: a vector_size that
+// depends on a template parameter is dropped by GCC in some contexts.)
+constexpr int L = 16;
+typedef float Vec __attribute__((vector_size(L * sizeof(float))));
 
-template <int L>
-inline Vec<L> load(const float* p) {
-  Vec<L> v;
+inline Vec load(const float* p) {
+  Vec v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
 
-template <int L>
-inline void store(float* p, const Vec<L>& v) {
-  std::memcpy(p, &v, sizeof v);
-}
+inline void store(float* p, const Vec& v) { std::memcpy(p, &v, sizeof v); }
 
 // Geometry of one call: `in` input channels, `out` output channels, H×W images.
 struct Dims {
@@ -73,17 +62,17 @@ void pad_sample(const float* x, const Dims& d, float* xp) {
 
 // Output rows of CB channels from block weights wb [in][9][CB]; y points at the block's first
 // channel plane, `valid` of the CB channels are stored.
-template <int L, int NV, int CB>
+template <int NV, int CB>
 void block(const float* xp, const float* wb, const float* bias, const Dims& d, int valid,
            float* y) {
   const int64_t pw = d.padded_width(), pp = d.padded_plane(), plane = d.h * d.w;
   for (int64_t oh = 0; oh < d.h; ++oh) {
-    Vec<L> acc[CB][NV];
+    Vec acc[CB][NV];
 #pragma GCC unroll 16
     for (int c = 0; c < CB; ++c) {
       const float b = bias != nullptr && c < valid ? bias[c] : 0.0f;
 #pragma GCC unroll 2
-      for (int v = 0; v < NV; ++v) acc[c][v] = Vec<L>{} + b;
+      for (int v = 0; v < NV; ++v) acc[c][v] = Vec{} + b;
     }
     for (int64_t i = 0; i < d.in; ++i) {
       const float* xr = xp + i * pp + oh * pw;
@@ -91,9 +80,9 @@ void block(const float* xp, const float* wb, const float* bias, const Dims& d, i
 #pragma GCC unroll 9
       for (int t = 0; t < 9; ++t) {
         const float* src = xr + (t / 3) * pw + t % 3;
-        Vec<L> xv[NV];
+        Vec xv[NV];
 #pragma GCC unroll 2
-        for (int v = 0; v < NV; ++v) xv[v] = load<L>(src + v * L);
+        for (int v = 0; v < NV; ++v) xv[v] = load(src + v * L);
 #pragma GCC unroll 16
         for (int c = 0; c < CB; ++c) {
           const float wv = wi[t * CB + c];
@@ -103,25 +92,35 @@ void block(const float* xp, const float* wb, const float* bias, const Dims& d, i
       }
     }
     for (int c = 0; c < valid; ++c)
-      for (int v = 0; v < NV; ++v) store<L>(y + c * plane + oh * d.w + v * L, acc[c][v]);
+      for (int v = 0; v < NV; ++v) store(y + c * plane + oh * d.w + v * L, acc[c][v]);
   }
+}
+
+// A per-thread scratch buffer of at least n floats: it only grows, so steady-state training
+// allocates nothing here. `slot` separates the buffers one thread uses at once.
+float* scratch(int slot, int64_t n) {
+  thread_local std::vector<float> buffers[2];
+  std::vector<float>& b = buffers[slot];
+  if (b.size() < static_cast<size_t>(n)) b.resize(static_cast<size_t>(n));
+  return b.data();
 }
 
 // weight(o, i, tap) packed as [block][i][tap][CB], zero past the last output channel.
 template <int CB, typename W>
-std::vector<float> pack_weights(const Dims& d, W&& weight) {
-  const int64_t blocks = (d.out + CB - 1) / CB;
-  std::vector<float> wp(static_cast<size_t>(blocks * d.in * 9 * CB), 0.0f);
+const float* pack_weights(const Dims& d, W&& weight) {
+  const int64_t size = (d.out + CB - 1) / CB * d.in * 9 * CB;
+  float* wp = scratch(0, size);
+  std::fill(wp, wp + size, 0.0f);
   for (int64_t o = 0; o < d.out; ++o)
     for (int64_t i = 0; i < d.in; ++i)
       for (int t = 0; t < 9; ++t)
-        wp[static_cast<size_t>((((o / CB) * d.in + i) * 9 + t) * CB + o % CB)] = weight(o, i, t);
+        wp[(((o / CB) * d.in + i) * 9 + t) * CB + o % CB] = weight(o, i, t);
   return wp;
 }
 
-template <int L, int NV, int CB, typename W>
+template <int NV, int CB, typename W>
 void run(const float* x, W&& weight, const float* bias, const Dims& d, float* y) {
-  const std::vector<float> wp = pack_weights<CB>(d, weight);
+  const float* wp = pack_weights<CB>(d, weight);
   const int64_t blocks = (d.out + CB - 1) / CB, plane = d.h * d.w;
   // Whole samples per task when there are enough of them, else samples split by channel blocks.
   const int threads = omp_get_max_threads();
@@ -131,19 +130,18 @@ void run(const float* x, W&& weight, const float* bias, const Dims& d, float* y)
   const int64_t macs = d.n * d.out * d.in * 9 * plane;
 #pragma omp parallel if (macs > (int64_t{1} << 18))
   {
-    std::vector<float> xp(static_cast<size_t>(d.in * d.padded_plane()));
+    float* xp = scratch(1, d.in * d.padded_plane());
 #pragma omp for schedule(dynamic)
     for (int64_t t = 0; t < tasks; ++t) {
       const int64_t s = t / splits, b0 = (t % splits) * per_task;
       const int64_t b1 = std::min(blocks, b0 + per_task);
       if (b0 >= b1) continue;
-      pad_sample(x + s * d.in * plane, d, xp.data());
+      pad_sample(x + s * d.in * plane, d, xp);
       for (int64_t b = b0; b < b1; ++b) {
         const int64_t o0 = b * CB;
         const int valid = static_cast<int>(std::min<int64_t>(CB, d.out - o0));
-        block<L, NV, CB>(xp.data(), wp.data() + b * d.in * 9 * CB,
-                         bias != nullptr ? bias + o0 : nullptr, d, valid,
-                         y + (s * d.out + o0) * plane);
+        block<NV, CB>(xp, wp + b * d.in * 9 * CB, bias != nullptr ? bias + o0 : nullptr, d,
+                      valid, y + (s * d.out + o0) * plane);
       }
     }
   }
@@ -152,8 +150,8 @@ void run(const float* x, W&& weight, const float* bias, const Dims& d, float* y)
 template <typename W>
 void dispatch(const float* x, W&& weight, const float* bias, const Dims& d, float* y) {
   switch (d.w) {
-    case 32: return run<16, 2, 8>(x, weight, bias, d, y);
-    case 16: return run<16, 1, 16>(x, weight, bias, d, y);
+    case 32: return run<2, 8>(x, weight, bias, d, y);
+    case 16: return run<1, 16>(x, weight, bias, d, y);
     default: break;
   }
 }

@@ -357,6 +357,9 @@ void col2im_add(T* dcol, const Geometry& g, int64_t c0, int64_t c1, int64_t p0, 
 
 template <typename T>
 void forward_impl(const Geometry& g, const T* x, const T* w, const T* bias, T* y) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (g.direct3x3()) return cpu::conv3x3_direct_forward(x, w, bias, g.n, g.ci, g.co, g.h, g.w, y);
+  }
   const int64_t k = g.k(), plane = g.out_plane();
   const int max_team = team_size(g.macs(), g.n * ceil_div(plane, kMinBlockCols));
   const int64_t bw = block_width(g.n, plane, kScratchBytes / static_cast<int64_t>(sizeof(T) * k),
@@ -435,6 +438,9 @@ void weight_grad(const Geometry& g, const T* x, const T* dy, T* dw) {
 
 template <typename T>
 void input_grad(const Geometry& g, const T* w, const T* dy, T* dx) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (g.direct3x3()) return cpu::conv3x3_direct_input_grad(w, dy, g.n, g.ci, g.co, g.h, g.w, dx);
+  }
   const int64_t k = g.k(), plane = g.out_plane(), kk = g.kh * g.kw;
   const int max_team = team_size(g.macs(), g.n * g.ci);
   // Channel blocks give independent dx planes; split channels only when samples are too few.
@@ -496,14 +502,6 @@ void CpuBackend::conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& 
              y.str(), x.str(), w.str());
   cpu::dispatch_float(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    if constexpr (std::is_same_v<T, float>) {
-      if (g.direct3x3()) {
-        cpu::conv3x3_direct_forward(x.data<float>(), w.data<float>(),
-                                    bias.defined() ? bias.data<float>() : nullptr, g.n, g.ci, g.co,
-                                    g.h, g.w, y.data<float>());
-        return;
-      }
-    }
     forward_impl<T>(g, x.data<T>(), w.data<T>(), bias.defined() ? bias.data<T>() : nullptr,
                     y.data<T>());
   });
@@ -516,18 +514,8 @@ void CpuBackend::conv2d_backward(const Tensor& x, const Tensor& w, const Tensor&
              "conv2d backend: output gradient {} for x {} w {}", dy.str(), x.str(), w.str());
   cpu::dispatch_float(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    bool dx_done = false;
     if (dw.defined()) weight_grad<T>(g, x.data<T>(), dy.data<T>(), dw.data<T>());
-    if (dx.defined()) {
-      if constexpr (std::is_same_v<T, float>) {
-        if (g.direct3x3()) {
-          cpu::conv3x3_direct_input_grad(w.data<float>(), dy.data<float>(), g.n, g.ci, g.co, g.h,
-                                         g.w, dx.data<float>());
-          dx_done = true;
-        }
-      }
-      if (!dx_done) input_grad<T>(g, w.data<T>(), dy.data<T>(), dx.data<T>());
-    }
+    if (dx.defined()) input_grad<T>(g, w.data<T>(), dy.data<T>(), dx.data<T>());
     if (dbias.defined()) bias_grad<T>(g, dy.data<T>(), dbias.data<T>());
   });
 }

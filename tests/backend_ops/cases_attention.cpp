@@ -32,9 +32,16 @@ const AttnShape kAttnShapes[] = {
 constexpr int kAllGrads = 7;
 const int kGradSubsets[] = {kAllGrads, 1, 2, 4};
 
-std::string attn_desc(const AttnShape& s, double scale, bool streaming) {
-  return fmt::format("q [{},{},{}] k [{},{},{}] v [{},{},{}] scale {:.4g}{}", s.b, s.n, s.c, s.b,
-                     s.m, s.c, s.b, s.m, s.d, scale, streaming ? " streaming" : "");
+// Which device path (batched products, or the streaming kernels) and which layout: tokens
+// (q [B,N,C], k [B,M,C], v [B,M,D] -> o [B,N,D]) or channels first (q [B,C,N], k [B,C,M],
+// v [B,D,M] -> o [B,D,N]).
+struct AttnVariant {
+  bool streaming = false, channels_first = false;
+};
+
+std::string attn_desc(const AttnShape& s, double scale, AttnVariant var) {
+  return fmt::format("B {} N {} M {} C {} D {} scale {:.4g}{}{}", s.b, s.n, s.m, s.c, s.d, scale,
+                     var.streaming ? " streaming" : "", var.channels_first ? " channels first" : "");
 }
 
 // Sets attention_scores_limit() for a scope: 0 sends device backends down the streaming kernels.
@@ -46,79 +53,55 @@ struct ScoresLimit {
   ~ScoresLimit() { set_attention_scores_limit(was); }
 };
 
+void forward(Backend& be, AttnVariant var, const Tensor& q, const Tensor& k, const Tensor& v,
+             double scale, Tensor& o, Tensor& lse) {
+  ScoresLimit limit(var.streaming);
+  if (var.channels_first)
+    be.attention_channels_first_forward(q, k, v, scale, o, lse);
+  else
+    be.attention_forward(q, k, v, scale, o, lse);
+}
+
 void add_attention_shape(std::vector<OpCase>& cases, const AttnShape& s, double scale,
-                         bool grad_subsets, bool streaming) {
-  const Shape qs{s.b, s.n, s.c}, ks{s.b, s.m, s.c}, vs{s.b, s.m, s.d}, os{s.b, s.n, s.d};
+                         bool grad_subsets, AttnVariant var) {
+  const bool cf = var.channels_first;
+  const Shape qs = cf ? Shape{s.b, s.c, s.n} : Shape{s.b, s.n, s.c};
+  const Shape ks = cf ? Shape{s.b, s.c, s.m} : Shape{s.b, s.m, s.c};
+  const Shape vs = cf ? Shape{s.b, s.d, s.m} : Shape{s.b, s.m, s.d};
+  const Shape os = cf ? Shape{s.b, s.d, s.n} : Shape{s.b, s.n, s.d};
   const Shape ls{s.b, s.n};
-  const std::string desc = attn_desc(s, scale, streaming);
+  const std::string desc = attn_desc(s, scale, var);
   if (s.n > 0) {
-    cases.push_back({"attention_forward", desc, 1e-10, [=](OpContext& ctx) {
+    cases.push_back({cf ? "attention_channels_first_forward" : "attention_forward", desc, 1e-10,
+                     [=](OpContext& ctx) {
                        Tensor q = ctx.input(qs, 1), k = ctx.input(ks, 2), v = ctx.input(vs, 3);
                        Tensor o = ctx.output(os), lse = ctx.output(ls);
                        return [=, &ctx]() mutable {
-                         ScoresLimit limit(streaming);
-                         ctx.backend().attention_forward(q, k, v, scale, o, lse);
+                         forward(ctx.backend(), var, q, k, v, scale, o, lse);
                        };
                      }});
   }
   for (int want : kGradSubsets) {
     if (want != kAllGrads && !grad_subsets) continue;
-    cases.push_back({"attention_backward", fmt::format("{} want {}", desc, want), 1e-10,
-                     [=](OpContext& ctx) {
+    cases.push_back({cf ? "attention_channels_first_backward" : "attention_backward",
+                     fmt::format("{} want {}", desc, want), 1e-10, [=](OpContext& ctx) {
                        Tensor q = ctx.input(qs, 1), k = ctx.input(ks, 2), v = ctx.input(vs, 3);
                        Tensor d_o = ctx.input(os, 4);
                        // o and lse come from the same backend's forward.
                        Tensor o = Tensor::empty(os, ctx.dtype(), ctx.device());
                        Tensor lse = Tensor::empty(ls, ctx.dtype(), ctx.device());
-                       {
-                         ScoresLimit limit(streaming);
-                         ctx.backend().attention_forward(q, k, v, scale, o, lse);
-                       }
+                       forward(ctx.backend(), var, q, k, v, scale, o, lse);
                        Tensor dq = (want & 1) ? ctx.output(qs) : Tensor();
                        Tensor dk = (want & 2) ? ctx.output(ks) : Tensor();
                        Tensor dv = (want & 4) ? ctx.output(vs) : Tensor();
                        return [=, &ctx]() mutable {
-                         ScoresLimit limit(streaming);
-                         ctx.backend().attention_backward(q, k, v, o, lse, d_o, scale, dq, dk,
-                                                          dv);
-                       };
-                     }});
-  }
-}
-
-// The channel-first forms: q [B,C,N], k [B,C,M], v [B,D,M] -> o [B,D,N], every gradient.
-void add_attention_channels_first_shape(std::vector<OpCase>& cases, const AttnShape& s,
-                                        bool streaming) {
-  const Shape qs{s.b, s.c, s.n}, ks{s.b, s.c, s.m}, vs{s.b, s.d, s.m}, os{s.b, s.d, s.n};
-  const Shape ls{s.b, s.n};
-  const double scale = 1.0 / std::sqrt(static_cast<double>(s.c));
-  const std::string desc = attn_desc(s, scale, streaming) + " channels first";
-  cases.push_back({"attention_channels_first_forward", desc, 1e-10, [=](OpContext& ctx) {
-                     Tensor q = ctx.input(qs, 1), k = ctx.input(ks, 2), v = ctx.input(vs, 3);
-                     Tensor o = ctx.output(os), lse = ctx.output(ls);
-                     return [=, &ctx]() mutable {
-                       ScoresLimit limit(streaming);
-                       ctx.backend().attention_channels_first_forward(q, k, v, scale, o, lse);
-                     };
-                   }});
-  for (int want : kGradSubsets) {
-    cases.push_back({"attention_channels_first_backward", fmt::format("{} want {}", desc, want),
-                     1e-10, [=](OpContext& ctx) {
-                       Tensor q = ctx.input(qs, 1), k = ctx.input(ks, 2), v = ctx.input(vs, 3);
-                       Tensor d_o = ctx.input(os, 4);
-                       Tensor o = Tensor::empty(os, ctx.dtype(), ctx.device());
-                       Tensor lse = Tensor::empty(ls, ctx.dtype(), ctx.device());
-                       {
-                         ScoresLimit limit(streaming);
-                         ctx.backend().attention_channels_first_forward(q, k, v, scale, o, lse);
-                       }
-                       Tensor dq = (want & 1) ? ctx.output(qs) : Tensor();
-                       Tensor dk = (want & 2) ? ctx.output(ks) : Tensor();
-                       Tensor dv = (want & 4) ? ctx.output(vs) : Tensor();
-                       return [=, &ctx]() mutable {
-                         ScoresLimit limit(streaming);
-                         ctx.backend().attention_channels_first_backward(q, k, v, o, lse, d_o,
-                                                                         scale, dq, dk, dv);
+                         ScoresLimit limit(var.streaming);
+                         if (cf)
+                           ctx.backend().attention_channels_first_backward(q, k, v, o, lse, d_o,
+                                                                           scale, dq, dk, dv);
+                         else
+                           ctx.backend().attention_backward(q, k, v, o, lse, d_o, scale, dq, dk,
+                                                            dv);
                        };
                      }});
   }
@@ -147,18 +130,20 @@ void add_softmax_cases(std::vector<OpCase>& cases) {
 
 void add_attention_cases(std::vector<OpCase>& cases) {
   for (bool streaming : {false, true}) {
+    const AttnVariant tokens{streaming, false}, channels_first{streaming, true};
     for (const AttnShape& s : kAttnShapes) {
       // The UNet's scale on every shape; a sharper one and every gradient subset on small ones.
       const bool small = s.b * s.n * s.m <= 64 * 64;
-      add_attention_shape(cases, s, 1.0 / std::sqrt(static_cast<double>(s.c)), small, streaming);
-      if (small) add_attention_shape(cases, s, 1.3, true, streaming);
+      add_attention_shape(cases, s, 1.0 / std::sqrt(static_cast<double>(s.c)), small, tokens);
+      if (small) add_attention_shape(cases, s, 1.3, true, tokens);
     }
     // No queries: dk and dv are zero.
-    add_attention_shape(cases, {1, 0, 5, 3, 4}, 0.5, true, streaming);
+    add_attention_shape(cases, {1, 0, 5, 3, 4}, 0.5, true, tokens);
     // Channel first: the UNet's 8x8 level, odd sizes with N != M and C != D.
     for (const AttnShape& s : {AttnShape{2, 64, 64, 128, 128}, AttnShape{2, 70, 33, 20, 65},
                                AttnShape{3, 7, 5, 9, 11}})
-      add_attention_channels_first_shape(cases, s, streaming);
+      add_attention_shape(cases, s, 1.0 / std::sqrt(static_cast<double>(s.c)), true,
+                          channels_first);
   }
   add_softmax_cases(cases);
 }
