@@ -12,6 +12,7 @@ namespace s2dm {
 
 namespace {
 thread_local bool g_grad_enabled = true;
+thread_local LeafGradHook g_leaf_hook;
 
 Edge edge_for(const Tensor& t) {
   if (!t.defined() || !t.requires_grad()) return {};
@@ -32,6 +33,8 @@ void accumulate(Tensor& a, const Tensor& b) {
   a = sum;
 }
 }  // namespace
+
+void set_leaf_grad_hook(LeafGradHook hook) { g_leaf_hook = std::move(hook); }
 
 bool GradMode::enabled() { return g_grad_enabled; }
 void GradMode::set_enabled(bool on) { g_grad_enabled = on; }
@@ -83,13 +86,16 @@ void run_backward(const Tensor& root, const Tensor& seed) {
   std::shared_ptr<Node> start = root.grad_fn();
   if (!start) start = std::make_shared<AccumulateGrad>(root.impl());
 
-  // Count, for every node, how many edges point at it.
+  // Count, for every node, how many edges point at it, and for every leaf its AccumulateGrads.
   std::unordered_map<Node*, int> pending;
+  std::unordered_map<const TensorImpl*, int> leaf_nodes;
   std::vector<Node*> stack{start.get()};
   std::unordered_set<Node*> seen{start.get()};
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();
+    if (g_leaf_hook)
+      if (auto* acc = dynamic_cast<AccumulateGrad*>(n)) ++leaf_nodes[acc->leaf.get()];
     for (const Edge& e : n->next) {
       if (!e.fn) continue;
       ++pending[e.fn.get()];
@@ -108,6 +114,9 @@ void run_backward(const Tensor& root, const Tensor& seed) {
     // A node whose every incoming gradient was undefined contributes nothing further.
     std::vector<Tensor> in_grads = g.defined() ? n->backward(g) : std::vector<Tensor>(n->next.size());
     n->release();
+    if (g_leaf_hook)
+      if (auto* acc = dynamic_cast<AccumulateGrad*>(n.get()); acc && --leaf_nodes[acc->leaf.get()] == 0)
+        g_leaf_hook(acc->leaf.get());
     S2DM_CHECK(in_grads.size() == n->next.size() || n->next.empty(),
                "{} returned {} gradients for {} inputs", n->name(), in_grads.size(), n->next.size());
     for (size_t i = 0; i < n->next.size(); ++i) {

@@ -6,6 +6,7 @@
 // arriving at each node, and calls release() on a node as soon as it has run so saved tensors are
 // freed while backward proceeds. Leaves accumulate into .grad (+=) across backward calls.
 #pragma once
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -62,5 +63,12 @@ void record(Tensor& out, std::shared_ptr<Node> node, const std::vector<Tensor>& 
 
 // Runs backward from `root` seeded with `seed` (same shape as root).
 void run_backward(const Tensor& root, const Tensor& seed);
+
+// Called during run_backward once a leaf's gradient is final for this pass: every AccumulateGrad
+// node of that leaf in the graph has run (a leaf used twice has two). Data-parallel training
+// starts the all-reduce of a gradient bucket from here while backward goes on. One hook per
+// thread; an empty function removes it.
+using LeafGradHook = std::function<void(const TensorImpl* leaf)>;
+void set_leaf_grad_hook(LeafGradHook hook);
 
 }  // namespace s2dm

@@ -2,14 +2,22 @@
 //
 // The starting noise of image i is drawn at its own Philox offset (seed, i·⌈CHW/4⌉), so the
 // deterministic samplers give the same image i whatever --batch is; --init-noise replaces it.
+// The stochastic samplers' noise is keyed by the batch's first index.
+//
+// Under mpirun or srun the batches are dealt round robin to the ranks (batch k to rank k mod N)
+// and rank 0 gathers them in order and writes the outputs: the files are the ones one process
+// writes with the same flags.
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <memory>
 #include <fstream>
 
 #include "diffusion/samplers.h"
 #include "diffusion/train/checkpoint.h"
 #include "engine/backend.h"
+#include "engine/dist/communicator.h"
 #include "engine/error.h"
 #include "engine/io/image.h"
 #include "engine/io/npy.h"
@@ -30,6 +38,18 @@ struct Args {
   uint64_t seed = 0;
   std::string grid, folder, npz, init_noise, device = "cpu";
 };
+
+// Images [b0, b1) of the drawn starting noise.
+Tensor drawn_noise(const Args& a, const UNetConfig& m, Device device, int64_t b0, int64_t b1) {
+  const Shape one = {1, m.in_channels, m.resolution, m.resolution};
+  std::vector<Tensor> parts;
+  const uint64_t per_image = philox::counters_for(static_cast<uint64_t>(shape_numel(one)));
+  for (int64_t i = b0; i < b1; ++i) {
+    Generator g(a.seed, static_cast<uint64_t>(i) * per_image);
+    parts.push_back(randn(one, g, DType::F32, device));
+  }
+  return concat(parts, 0);
+}
 
 UNetConfig model_config(const Args& a, const SafetensorsFile& file) {
   if (!a.model_config.empty()) {
@@ -54,8 +74,9 @@ UNetConfig model_config(const Args& a, const SafetensorsFile& file) {
   }
 }
 
-Tensor initial_noise(const Args& a, const UNetConfig& m, Device device) {
-  const Shape one = {1, m.in_channels, m.resolution, m.resolution};
+// The --init-noise file or the slerp path; undefined when the noise is drawn per image.
+Tensor given_noise(const Args& a, const UNetConfig& m, Device device) {
+  Tensor file;
   if (!a.init_noise.empty()) {
     Tensor z = load_npy(a.init_noise);
     if (z.dim() == 3) z = z.reshape({1, z.size(0), z.size(1), z.size(2)});
@@ -63,15 +84,16 @@ Tensor initial_noise(const Args& a, const UNetConfig& m, Device device) {
                    z.size(3) == m.resolution,
                "--init-noise {} has shape {}, the model needs [N, {}, {}, {}]", a.init_noise,
                shape_str(z.shape()), m.in_channels, m.resolution, m.resolution);
-    return z.to(DType::F32).to(device);
+    file = z.to(DType::F32).to(device);
   }
-  std::vector<Tensor> parts;
-  const uint64_t per_image = philox::counters_for(static_cast<uint64_t>(shape_numel(one)));
-  for (int64_t i = 0; i < a.count; ++i) {
-    Generator g(a.seed, static_cast<uint64_t>(i) * per_image);
-    parts.push_back(randn(one, g, DType::F32, device));
-  }
-  return concat(parts, 0);
+  if (a.interpolate == 0) return file;
+  S2DM_CHECK(file.defined() ? file.size(0) >= 2 : a.count >= 2,
+             "--interpolate needs two noise images (--count >= 2)");
+  const Tensor z0 = file.defined() ? file.slice(0, 0, 1) : drawn_noise(a, m, device, 0, 1);
+  const Tensor z1 = file.defined() ? file.slice(0, 1, 2) : drawn_noise(a, m, device, 1, 2);
+  std::vector<Tensor> zs;
+  for (double w : interpolation_weights(a.interpolate)) zs.push_back(slerp(z0, z1, w));
+  return concat(zs, 0);
 }
 
 SampleResult run_sampler(const Args& a, const EpsModel& model, const NoiseSchedule& schedule,
@@ -84,6 +106,8 @@ SampleResult run_sampler(const Args& a, const EpsModel& model, const NoiseSchedu
   if (a.sampler == "deis") return deis_sample(model, schedule, x, seq, static_cast<int>(a.order));
   fail("unknown --sampler '{}'; choose ddim, ddpm, pndm-s, pndm-f or deis", a.sampler);
 }
+
+std::unique_ptr<dist::Communicator> comm;
 
 int run(int argc, char** argv) {
   Args a;
@@ -119,8 +143,12 @@ int run(int argc, char** argv) {
     return app.exit(e);
   }
   if (a.grid.empty() && a.folder.empty() && a.npz.empty()) a.grid = "samples.png";
-  const Device device = Device::parse(a.device);
+  const dist::LaunchInfo launch = dist::detect_launch();
+  const Device device = dist::device_for_rank(a.device, launch);
   backend_for(device);
+  // Sampling needs host collectives only (gathering images), so MPI in every case.
+  comm = launch.world_size > 1 ? dist::make_communicator("mpi", device, launch) : dist::make_local_communicator();
+  dist::check_one_rank_per_device(*comm, device);
 
   const SafetensorsFile file = load_safetensors(a.checkpoint, DType::F32);
   const UNetConfig cfg = model_config(a, file);
@@ -132,29 +160,50 @@ int run(int argc, char** argv) {
   const EpsModel model = [&](const Tensor& x, const Tensor& t) { return net.forward(x, t); };
   const NoiseSchedule schedule;
 
-  Tensor noise = initial_noise(a, cfg, device);
+  Tensor noise = given_noise(a, cfg, device);
   if (a.interpolate > 0) {
-    S2DM_CHECK(noise.size(0) >= 2, "--interpolate needs two noise images (--count >= 2)");
-    std::vector<Tensor> zs;
-    for (double w : interpolation_weights(a.interpolate))
-      zs.push_back(slerp(noise.slice(0, 0, 1), noise.slice(0, 1, 2), w));
-    noise = concat(zs, 0);
     a.sampler = "ddim";
     a.eta = 0.0;
   }
-  const int64_t n = noise.size(0);
+  const int64_t n = noise.defined() ? noise.size(0) : a.count;
+  const int64_t rank = comm->rank(), world = comm->world_size();
+  const int64_t chunks = (n + a.batch - 1) / a.batch;
+  if (rank == 0 && world > 1 && chunks < world)
+    std::printf("note: %lld batches for %lld ranks; lower --batch to keep every rank busy\n",
+                static_cast<long long>(chunks), static_cast<long long>(world));
   std::vector<Tensor> outs;
   int64_t nfe = 0;
-  for (int64_t b0 = 0; b0 < n; b0 += a.batch) {
-    const int64_t b1 = std::min(n, b0 + a.batch);
-    Generator gen(a.seed ^ 0x9e3779b97f4a7c15ULL, static_cast<uint64_t>(b0) << 32);
-    SampleResult r = run_sampler(a, model, schedule, noise.slice(0, b0, b1).contiguous(), gen);
-    outs.push_back(r.x0);
-    nfe = r.nfe;
-    std::printf("sampled %lld/%lld (%s, %lld model evaluations per image)\n", static_cast<long long>(b1),
-                static_cast<long long>(n), a.sampler.c_str(), static_cast<long long>(nfe));
-    std::fflush(stdout);
+  // Rounds of `world` batches: rank r samples batch round·world + r, rank 0 gathers the round.
+  for (int64_t round = 0; round * world < chunks; ++round) {
+    std::string mine;
+    const int64_t k = round * world + rank;
+    if (k < chunks) {
+      const int64_t b0 = k * a.batch, b1 = std::min(n, b0 + a.batch);
+      Tensor x = noise.defined() ? noise.slice(0, b0, b1).contiguous() : drawn_noise(a, cfg, device, b0, b1);
+      Generator gen(a.seed ^ 0x9e3779b97f4a7c15ULL, static_cast<uint64_t>(b0) << 32);
+      SampleResult r = run_sampler(a, model, schedule, x, gen);
+      nfe = r.nfe;
+      const Tensor host = r.x0.to(Device::cpu()).to(DType::F32).contiguous();
+      mine.assign(static_cast<const char*>(host.raw()), host.nbytes());
+    }
+    const std::vector<std::string> got = comm->gather_host(mine, 0);
+    for (const std::string& part : got) {
+      if (part.empty()) continue;
+      const int64_t per = cfg.in_channels * cfg.resolution * cfg.resolution;
+      const int64_t rows = static_cast<int64_t>(part.size() / sizeof(float)) / per;
+      Tensor t = Tensor::empty({rows, cfg.in_channels, cfg.resolution, cfg.resolution}, DType::F32);
+      std::memcpy(t.raw(), part.data(), part.size());
+      outs.push_back(t);
+    }
+    if (rank == 0) {
+      const int64_t done = std::min(n, (round + 1) * world * a.batch);
+      std::printf("sampled %lld/%lld (%s, %lld model evaluations per image%s)\n", static_cast<long long>(done),
+                  static_cast<long long>(n), a.sampler.c_str(), static_cast<long long>(nfe),
+                  world > 1 ? fmt::format(", {} ranks", world).c_str() : "");
+      std::fflush(stdout);
+    }
   }
+  if (rank != 0) return 0;
   Tensor images = concat(outs, 0);
   if (!a.grid.empty()) {
     const int64_t nrow = a.interpolate > 0 ? n : static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(n))));
@@ -176,8 +225,14 @@ int run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   try {
-    return run(argc, argv);
+    const int rc = run(argc, argv);
+    comm.reset();
+    return rc;
   } catch (const std::exception& e) {
+    if (comm && comm->world_size() > 1) {
+      std::fprintf(stderr, "s2dm-sample: error on rank %d of %d: %s\n", comm->rank(), comm->world_size(), e.what());
+      comm->abort(1);
+    }
     std::fprintf(stderr, "s2dm-sample: error: %s\n", e.what());
     return 1;
   }

@@ -3,15 +3,22 @@
 // Settings come from defaults < --config FILE.json < flags. With --resume the run continues from a
 // checkpoint with the settings saved in it; only the length, output and logging can change then.
 // SIGINT/SIGTERM: finish the current step, write a checkpoint, exit with 128 + signal.
+//
+// Under mpirun or srun each process is one rank of a data-parallel job (docs/distributed.md):
+// --batch is the global batch, rank 0 alone prints and writes, and an error on any rank ends
+// the whole job with that rank's message.
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <memory>
 
 #include "diffusion/train/checkpoint.h"
 #include "diffusion/train/trainer.h"
 #include "engine/backend.h"
+#include "engine/dist/communicator.h"
 #include "engine/error.h"
 
 using namespace s2dm;
@@ -20,6 +27,32 @@ namespace {
 
 std::atomic<int> g_signal{0};
 extern "C" void on_signal(int sig) { g_signal.store(sig); }
+
+// The job's communicator, for ending every rank when this one fails.
+std::unique_ptr<dist::Communicator> g_comm;
+
+// Test-only fault injection: S2DM_TEST_FAULT=RANK:STEP:KIND makes rank RANK, after step STEP,
+// throw an error (KIND=error), kill itself with SIGKILL (kill), or nudge its parameters so the
+// replicas drift apart (drift).
+std::function<void(int64_t, FlatParameters&)> fault_injection(int rank) {
+  const char* spec = std::getenv("S2DM_TEST_FAULT");
+  if (spec == nullptr) return {};
+  int fault_rank = -1;
+  long long fault_step = -1;
+  char kind[16] = {};
+  S2DM_CHECK(std::sscanf(spec, "%d:%lld:%15s", &fault_rank, &fault_step, kind) == 3,
+             "S2DM_TEST_FAULT='{}' is not RANK:STEP:KIND (KIND error, kill or drift)", spec);
+  if (fault_rank != rank) return {};
+  const std::string k = kind;
+  S2DM_CHECK(k == "error" || k == "kill" || k == "drift", "S2DM_TEST_FAULT kind '{}' is not error, kill or drift", k);
+  return [k, fault_step, rank](int64_t step, FlatParameters& params) {
+    if (step != fault_step) return;
+    if (k == "error") fail("injected failure on rank {} after step {} (S2DM_TEST_FAULT)", rank, step);
+    if (k == "kill") std::raise(SIGKILL);
+    Tensor first = params.values().slice(0, 0, 1);
+    first.copy_(Tensor::full({1}, first.item() + 1e-3, first.dtype()));
+  };
+}
 
 nlohmann::json read_json_file(const std::string& path) {
   std::ifstream f(path);
@@ -75,7 +108,18 @@ int run(int argc, char** argv) {
   app.add_flag_function("--sum-loss", [&](int64_t) { loss["sum_over_pixels"] = true; },
                         "per-image SUM over pixels instead of MEAN (the DDIM code's reduction)");
   str_opt("--out", over, "out_dir", "output directory [out/train]");
-  str_opt("--device", over, "device", "cpu, cuda or cuda:N [cpu]");
+  str_opt("--device", over, "device", "cpu, cuda or cuda:N; under mpirun, cuda = the local rank's GPU [cpu]");
+  str_opt("--dtype", over, "dtype", "float32, or float64 for exact comparisons on the CPU [float32]");
+  std::string comm_kind = "auto";
+  double bucket_mb = 25;
+  int64_t check_sync = 0;
+  app.add_option("--comm", comm_kind, "data-parallel communicator: auto (nccl on GPUs, mpi on the CPU), "
+                 "nccl, mpi (host-staged on GPUs), local [auto]")
+      ->check(CLI::IsMember({"auto", "nccl", "mpi", "local"}));
+  app.add_option("--bucket-mb", bucket_mb, "gradient all-reduce bucket size in MB [25]")
+      ->check(CLI::Range(0.001, 1e5));
+  app.add_option("--check-sync", check_sync, "every N steps, stop if the ranks' parameters differ, 0 = never [0]")
+      ->check(CLI::NonNegativeNumber);
   app.add_flag_function("--no-tf32", [](int64_t) { set_tf32_enabled(false); },
                         "full float32 matrix products and convolutions on the GPU instead of TF32");
   int_opt("--log-every", over, "log_every", "progress line every N steps [10]");
@@ -108,15 +152,25 @@ int run(int argc, char** argv) {
   }
   cfg = TrainConfig::from_json(over, cfg);
 
+  const dist::LaunchInfo launch = dist::detect_launch();
+  g_comm = dist::make_communicator(comm_kind, dist::device_for_rank(cfg.device, launch), launch);
+
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   TrainOptions opt;
   opt.resume = resume;
   opt.stop_signal = &g_signal;
+  opt.comm = g_comm.get();
+  opt.bucket_bytes = static_cast<int64_t>(bucket_mb * 1e6);
+  opt.check_sync = check_sync;
+  opt.after_step = fault_injection(g_comm->rank());
   const TrainResult r = train(cfg, opt);
-  if (r.interrupted) return 128 + g_signal.load();
-  std::printf("done: %lld steps, final loss %.5f, checkpoint %s\n", static_cast<long long>(r.step),
-              r.last_loss, r.checkpoint.c_str());
+  const bool lead = g_comm->rank() == 0;
+  g_comm.reset();  // every rank got here: leave MPI in order
+  if (r.interrupted) return 128 + (g_signal.load() != 0 ? g_signal.load() : SIGTERM);
+  if (lead)
+    std::printf("done: %lld steps, final loss %.5f, checkpoint %s\n", static_cast<long long>(r.step),
+                r.last_loss, r.checkpoint.c_str());
   return 0;
 }
 
@@ -126,6 +180,10 @@ int main(int argc, char** argv) {
   try {
     return run(argc, argv);
   } catch (const std::exception& e) {
+    if (g_comm && g_comm->world_size() > 1) {
+      std::fprintf(stderr, "s2dm-train: error on rank %d of %d: %s\n", g_comm->rank(), g_comm->world_size(), e.what());
+      g_comm->abort(1);  // ends every rank: none is left waiting in a collective
+    }
     std::fprintf(stderr, "s2dm-train: error: %s\n", e.what());
     return 1;
   }

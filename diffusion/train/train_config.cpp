@@ -27,6 +27,7 @@ void TrainConfig::validate() const {
   S2DM_CHECK(sample_sampler == "ddpm" || sample_sampler == "ddim",
              "sample_sampler must be ddpm or ddim, got '{}'", sample_sampler);
   S2DM_CHECK(!out_dir.empty(), "out_dir must not be empty");
+  S2DM_CHECK(dtype == "float32" || dtype == "float64", "dtype must be float32 or float64, got '{}'", dtype);
 }
 
 nlohmann::json TrainConfig::to_json() const {
@@ -53,6 +54,7 @@ nlohmann::json TrainConfig::to_json() const {
           {"ema_decay", ema_decay},
           {"out_dir", out_dir},
           {"device", device},
+          {"dtype", dtype},
           {"log_every", log_every},
           {"ckpt_every", ckpt_every},
           {"sample_every", sample_every},
@@ -77,7 +79,7 @@ void take(const nlohmann::json& j, const char* key, T& field) {
 TrainConfig TrainConfig::from_json(const nlohmann::json& j, TrainConfig c) {
   try {
     check_keys(j, {"preset", "model", "data", "loss", "batch", "steps", "seed", "lr", "grad_clip",
-                   "ema_decay", "out_dir", "device", "log_every", "ckpt_every", "sample_every",
+                   "ema_decay", "out_dir", "device", "dtype", "log_every", "ckpt_every", "sample_every",
                    "sample_count", "sample_steps", "sample_sampler"}, "");
     // An explicit model block wins; the preset name is then only a label.
     if (j.contains("preset")) c.preset = j.at("preset").get<std::string>();
@@ -114,6 +116,7 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, TrainConfig c) {
     take(j, "ema_decay", c.ema_decay);
     take(j, "out_dir", c.out_dir);
     take(j, "device", c.device);
+    take(j, "dtype", c.dtype);
     take(j, "log_every", c.log_every);
     take(j, "ckpt_every", c.ckpt_every);
     take(j, "sample_every", c.sample_every);

@@ -34,6 +34,8 @@ struct TrainConfig {
   double ema_decay = 0.9999;
   std::string out_dir = "out/train";
   std::string device = "cpu";  // cpu | cuda | cuda:N
+  // Parameters and activations: float32, or float64 for exact comparisons (tests, CPU only).
+  std::string dtype = "float32";
   int64_t log_every = 10;
   int64_t ckpt_every = 500;
   int64_t sample_every = 500;  // 0 = only at the end

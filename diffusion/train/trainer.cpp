@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "diffusion/ddim.h"
 #include "diffusion/ddpm.h"
@@ -17,6 +18,7 @@
 #include "engine/data/data_loader.h"
 #include "engine/data/image_folder.h"
 #include "engine/data/mnist.h"
+#include "engine/dist/grad_buckets.h"
 #include "engine/error.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/image.h"
@@ -38,7 +40,8 @@ void write_samples(const UNet& ema_model, const TrainConfig& cfg, const NoiseSch
   NoGradGuard no_grad;
   Generator gen(cfg.seed ^ 0xa5a5a5a5ULL);  // the same starting noise at every checkpoint
   const UNetConfig& m = cfg.model;
-  Tensor x = randn({cfg.sample_count, m.in_channels, m.resolution, m.resolution}, gen, DType::F32, device);
+  const DType dtype = cfg.dtype == "float64" ? DType::F64 : DType::F32;
+  Tensor x = randn({cfg.sample_count, m.in_channels, m.resolution, m.resolution}, gen, dtype, device);
   EpsModel model = [&](const Tensor& xt, const Tensor& t) { return ema_model.forward(xt, t); };
   const auto seq = make_steps(StepSpacing::Uniform, schedule.num_steps(), cfg.sample_steps);
   SampleResult r = cfg.sample_sampler == "ddim" ? ddim_sample(model, schedule, x, seq, 0.0, gen)
@@ -84,11 +87,58 @@ std::shared_ptr<const Dataset> load_training_data(const DataConfig& d, const UNe
   return ds;
 }
 
+namespace {
+
+// FNV-1a over the parameter bytes: equal on every rank unless the replicas have drifted.
+uint64_t checksum(const Tensor& values) {
+  const Tensor host = values.to(Device::cpu());
+  const auto* p = static_cast<const unsigned char*>(host.raw());
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (size_t i = 0; i < host.nbytes(); ++i) h = (h ^ p[i]) * 0x100000001b3ULL;
+  return h;
+}
+
+void check_in_sync(dist::Communicator& comm, const FlatParameters& params, int64_t step) {
+  const uint64_t mine = checksum(params.values());
+  const std::vector<std::string> all =
+      comm.all_gather_host(std::string(reinterpret_cast<const char*>(&mine), sizeof mine));
+  for (size_t r = 1; r < all.size(); ++r)
+    S2DM_CHECK(all[r] == all[0],
+               "step {}: the parameters on rank {} differ from rank 0's (checksums {:016x} and "
+               "{:016x}); the replicas have drifted apart, so the run stops. Resume from the last "
+               "checkpoint; if it recurs, report it with the ranks' devices",
+               step, r, *reinterpret_cast<const uint64_t*>(all[r].data()),
+               *reinterpret_cast<const uint64_t*>(all[0].data()));
+}
+
+}  // namespace
+
 TrainResult train(const TrainConfig& cfg, const TrainOptions& opt) {
   cfg.validate();
-  const Device device = Device::parse(cfg.device);
+  std::unique_ptr<dist::Communicator> own_comm;
+  dist::Communicator* comm = opt.comm;
+  if (comm == nullptr) {
+    own_comm = dist::make_local_communicator();
+    comm = own_comm.get();
+  }
+  const int64_t world = comm->world_size(), rank = comm->rank();
+  const bool lead = rank == 0;  // prints, writes metrics, checkpoints and sample grids
+  const bool quiet = opt.quiet || !lead;
+  S2DM_CHECK(cfg.batch % world == 0,
+             "the batch of {} does not split evenly over {} ranks: --batch is the global batch and "
+             "must be a multiple of the number of ranks (e.g. --batch {})",
+             cfg.batch, world, (cfg.batch / world + 1) * world);
+  const int64_t local_batch = cfg.batch / world, first_row = rank * local_batch;
+
+  dist::LaunchInfo launch;
+  launch.rank = static_cast<int>(rank);
+  launch.world_size = static_cast<int>(world);
+  launch.local_rank = comm->local_rank();
+  const Device device = dist::device_for_rank(cfg.device, launch);
   backend_for(device);  // fails early, with the fix, when the device is unavailable
-  std::filesystem::create_directories(std::filesystem::path(cfg.out_dir) / "samples");
+  dist::check_one_rank_per_device(*comm, device);
+  const DType dtype = cfg.dtype == "float64" ? DType::F64 : DType::F32;
+  if (lead) std::filesystem::create_directories(std::filesystem::path(cfg.out_dir) / "samples");
   const std::string ckpt_file = checkpoint_path(cfg);
 
   std::shared_ptr<const Dataset> data = opt.dataset ? opt.dataset : load_training_data(cfg.data, cfg.model);
@@ -101,7 +151,7 @@ TrainResult train(const TrainConfig& cfg, const TrainOptions& opt) {
   DataLoader loader(data, lo);
 
   Generator init(cfg.seed);
-  const LayerOptions layer{DType::F32, device};
+  const LayerOptions layer{dtype, device};
   UNet model(cfg.model, init, layer);
   UNet ema_model(cfg.model, init, layer);
   ema_model.train(false);
@@ -122,20 +172,36 @@ TrainResult train(const TrainConfig& cfg, const TrainOptions& opt) {
     state = ck.state;
     noise.offset = state.noise_offset;
     loader.seek(state.data_epoch, state.data_position);
-    if (!opt.quiet)
+    if (!quiet)
       std::printf("resumed from %s at step %lld\n", opt.resume.c_str(), static_cast<long long>(state.step));
   }
-  write_file_atomic((std::filesystem::path(cfg.out_dir) / "config.json").string(), cfg.to_json().dump(2) + "\n");
-  std::ofstream metrics(std::filesystem::path(cfg.out_dir) / "metrics.jsonl", std::ios::app);
-  if (!opt.quiet) {
+  std::unique_ptr<dist::GradBuckets> buckets;
+  if (world > 1) {
+    // Rank 0's replica is the one every rank starts from (they agree unless files differ).
+    for (Tensor* t : {&params.values(), &ema.values(), &adam.exp_avg(), &adam.exp_avg_sq()})
+      comm->broadcast(*t, 0);
+    buckets = std::make_unique<dist::GradBuckets>(params, *comm, opt.bucket_bytes);
+  }
+  std::ofstream metrics;
+  if (lead) {
+    write_file_atomic((std::filesystem::path(cfg.out_dir) / "config.json").string(), cfg.to_json().dump(2) + "\n");
+    metrics.open(std::filesystem::path(cfg.out_dir) / "metrics.jsonl", std::ios::app);
+  }
+  if (!quiet) {
     std::printf("data: %s\nmodel: %s, %lld parameters, on %s; loss: skip %lld, tau %g\n",
                 data->describe().c_str(), cfg.preset.c_str(), static_cast<long long>(params.numel()),
                 device.str().c_str(), static_cast<long long>(cfg.loss.skip), cfg.loss.tau);
+    if (world > 1)
+      std::printf("data parallel: %lld ranks (%s), %lld images per rank, %zu gradient buckets of "
+                  "<= %.1f MB\n", static_cast<long long>(world), comm->name().c_str(),
+                  static_cast<long long>(local_batch), buckets->buckets().size(),
+                  static_cast<double>(opt.bucket_bytes) / 1e6);
     std::fflush(stdout);
   }
 
   TrainResult result;
   auto save = [&]() {
+    if (!lead) return;
     state.noise_offset = noise.offset;
     state.data_epoch = loader.epoch();
     state.data_position = loader.position();
@@ -143,35 +209,57 @@ TrainResult train(const TrainConfig& cfg, const TrainOptions& opt) {
     result.checkpoint = ckpt_file;
   };
   auto sample = [&]() {
+    if (!lead) return;
     ema_model.load_state_dict(ema.state_dict());
     const std::string png = (std::filesystem::path(cfg.out_dir) / "samples" /
                              fmt::format("step_{:07d}.png", state.step)).string();
     write_samples(ema_model, cfg, schedule, device, png);
-    if (!opt.quiet) std::printf("wrote %s\n", png.c_str());
+    if (!quiet) std::printf("wrote %s\n", png.c_str());
   };
 
   const auto start = std::chrono::steady_clock::now();
   const int64_t first_step = state.step;
-  double window_l0 = 0, window_ls = 0, window_loss = 0;
+  double window_l0 = 0, window_ls = 0, window_loss = 0, window_comm = 0, window_exposed = 0;
   int64_t window = 0;
+  bool stop_agreed = false;  // several ranks: a stop request seen by any rank, agreed each step
   while (state.step < cfg.steps) {
-    if (opt.stop_signal && opt.stop_signal->load() != 0) {
+    const bool signalled = opt.stop_signal && opt.stop_signal->load() != 0;
+    if (world == 1 ? signalled : stop_agreed) {
       save();
-      if (!opt.quiet) std::printf("stopped at step %lld; checkpoint saved to %s\n",
-                                  static_cast<long long>(state.step), ckpt_file.c_str());
+      if (!quiet) std::printf("stopped at step %lld; checkpoint saved to %s\n",
+                              static_cast<long long>(state.step), ckpt_file.c_str());
       result.interrupted = true;
       break;
     }
-    Batch batch = loader.next();
-    Tensor x0 = batch.images.to(device);
-    const std::vector<int64_t> t = antithetic_timesteps(cfg.batch, schedule.num_steps(), noise);
-    Tensor eps1 = randn(x0.shape(), noise, DType::F32, device);
-    Tensor eps2 = cfg.loss.same_noise ? Tensor() : randn(x0.shape(), noise, DType::F32, device);
-    Tensor xt = q_sample(schedule, x0, t, eps1);
-    model.train(true);
-    Tensor out = model.forward(xt, time_tensor(t, DType::F32, device), noise);
+    // Every rank draws the whole batch's time steps, then works on its own rows.
+    const std::vector<int64_t> t_all = antithetic_timesteps(cfg.batch, schedule.num_steps(), noise);
+    const std::vector<int64_t> t(t_all.begin() + first_row, t_all.begin() + first_row + local_batch);
+    Batch batch = loader.next_slice(first_row, local_batch);
+    Tensor x0 = batch.images.to(device).to(dtype);
+    Tensor out, eps1, eps2;
+    {
+      std::optional<GeneratorShard> shard;
+      if (world > 1) shard.emplace(noise, first_row, cfg.batch);
+      eps1 = randn(x0.shape(), noise, dtype, device);
+      eps2 = cfg.loss.same_noise ? Tensor() : randn(x0.shape(), noise, dtype, device);
+      Tensor xt = q_sample(schedule, x0, t, eps1);
+      model.train(true);
+      out = model.forward(xt, time_tensor(t, dtype, device), noise);
+    }
     S2dmLoss loss = s2dm_loss(schedule, out, eps1, eps2, t, cfg.loss);
-    const double lval = loss.loss.item();
+    // The global batch's mean loss (equal slices: the mean of the ranks' means), and whether any
+    // rank was asked to stop; every rank then takes the same decisions.
+    std::vector<double> shared{loss.loss.item(), loss.l0_mean,
+                               loss.lskip_mean * static_cast<double>(loss.skip_count),
+                               static_cast<double>(loss.skip_count), signalled ? 1.0 : 0.0};
+    if (world > 1) {
+      comm->all_reduce_host(shared, dist::ReduceOp::Sum);
+      shared[0] /= static_cast<double>(world);
+      shared[1] /= static_cast<double>(world);
+      stop_agreed = shared[4] > 0;
+    }
+    shared[2] = shared[3] > 0 ? shared[2] / shared[3] : 0.0;  // Lskip over the samples it applies to
+    const double lval = shared[0];
     if (!std::isfinite(lval)) {
       fail("step {}: the loss is {}; stopping without saving, so the last good checkpoint{} is kept. "
            "Lower --lr, check the data, or resume from that checkpoint.",
@@ -179,7 +267,16 @@ TrainResult train(const TrainConfig& cfg, const TrainOptions& opt) {
                                                                                 : " " + ckpt_file);
     }
     params.zero_grad();
+    if (buckets) buckets->begin_backward();
     loss.loss.backward();
+    if (buckets) {
+      const double before = comm->collective_seconds();
+      const double exposed = buckets->finish();
+      window_exposed += exposed;
+      result.exposed_seconds += exposed;
+      window_comm += comm->collective_seconds() - before;
+      result.collective_seconds += comm->collective_seconds() - before;
+    }
     const double gnorm = params.grad_norm();
     S2DM_CHECK(std::isfinite(gnorm),
                "step {}: the gradient norm is {}; stopping without saving (last good checkpoint: {})",
@@ -189,9 +286,12 @@ TrainResult train(const TrainConfig& cfg, const TrainOptions& opt) {
     state.last_loss = lval;
     result.last_loss = lval;
     window_loss += lval;
-    window_l0 += loss.l0_mean;
-    window_ls += loss.lskip_mean;
+    window_l0 += shared[1];
+    window_ls += shared[2];
     ++window;
+    if (opt.after_step) opt.after_step(state.step, params);
+    if (world > 1 && opt.check_sync > 0 && state.step % opt.check_sync == 0)
+      check_in_sync(*comm, params, state.step);
 
     if (state.step % cfg.log_every == 0 || state.step == cfg.steps) {
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -199,20 +299,32 @@ TrainResult train(const TrainConfig& cfg, const TrainOptions& opt) {
       const double img_s = done * static_cast<double>(cfg.batch) / std::max(secs, 1e-9);
       const double eta = (static_cast<double>(cfg.steps - state.step)) * secs / std::max(done, 1.0);
       const double n = static_cast<double>(window);
-      if (!opt.quiet) {
-        std::printf("step %7lld/%lld  loss %.5f  L0 %.5f  Lskip %.5f  grad-norm %.3f  %.1f img/s  ETA %s\n",
+      if (!quiet) {
+        std::string dp;
+        if (world > 1)
+          dp = fmt::format("  {} ranks, all-reduce {:.1f} ms/step ({:.1f} ms exposed)", world,
+                           1e3 * window_comm / n, 1e3 * window_exposed / n);
+        std::printf("step %7lld/%lld  loss %.5f  L0 %.5f  Lskip %.5f  grad-norm %.3f  %.1f img/s  ETA %s%s\n",
                     static_cast<long long>(state.step), static_cast<long long>(cfg.steps),
                     window_loss / n, window_l0 / n, window_ls / n, gnorm, img_s,
                     fmt::format("{:d}:{:02d}:{:02d}", static_cast<int>(eta) / 3600,
-                                static_cast<int>(eta) / 60 % 60, static_cast<int>(eta) % 60).c_str());
+                                static_cast<int>(eta) / 60 % 60, static_cast<int>(eta) % 60).c_str(),
+                    dp.c_str());
         std::fflush(stdout);
       }
-      metrics << nlohmann::json{{"step", state.step}, {"loss", window_loss / n}, {"l0", window_l0 / n},
-                                {"lskip", window_ls / n}, {"grad_norm", gnorm}, {"img_per_s", img_s},
-                                {"epoch", loader.epoch()}, {"time_s", secs}}.dump()
-              << "\n";
-      metrics.flush();
-      window_loss = window_l0 = window_ls = 0;
+      if (lead) {
+        nlohmann::json line{{"step", state.step}, {"loss", window_loss / n}, {"l0", window_l0 / n},
+                            {"lskip", window_ls / n}, {"grad_norm", gnorm}, {"img_per_s", img_s},
+                            {"epoch", loader.epoch()}, {"time_s", secs}};
+        if (world > 1) {
+          line["world_size"] = world;
+          line["allreduce_ms"] = 1e3 * window_comm / n;
+          line["exposed_ms"] = 1e3 * window_exposed / n;
+        }
+        metrics << line.dump() << "\n";
+        metrics.flush();
+      }
+      window_loss = window_l0 = window_ls = window_comm = window_exposed = 0;
       window = 0;
     }
     if (state.step % cfg.ckpt_every == 0 || state.step == cfg.steps) save();

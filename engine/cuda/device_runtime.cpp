@@ -90,4 +90,11 @@ std::string device_description(int index) {
                      static_cast<double>(prop.totalGlobalMem) / (1024.0 * 1024.0 * 1024.0));
 }
 
+std::string pci_bus_id(int index) {
+  require_device(index);
+  char id[32] = {};
+  S2DM_CUDA_CHECK(cudaDeviceGetPCIBusId(id, static_cast<int>(sizeof id), index));
+  return id;
+}
+
 }  // namespace s2dm::cuda

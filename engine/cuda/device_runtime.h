@@ -28,5 +28,7 @@ Stream stream(int index);
 void synchronize(int index);
 // "NVIDIA H100 80GB HBM3, compute 9.0, 79.1 GiB" for logs.
 std::string device_description(int index);
+// "0000:1B:00.0": tells GPUs apart across processes (CUDA_VISIBLE_DEVICES renumbers them).
+std::string pci_bus_id(int index);
 
 }  // namespace s2dm::cuda

@@ -107,21 +107,24 @@ const std::vector<int64_t>& DataLoader::cached_order() {
   return order_;
 }
 
-Batch DataLoader::next() {
+Batch DataLoader::next_slice(int64_t begin, int64_t count) {
+  S2DM_CHECK(begin >= 0 && count >= 0, "DataLoader: bad slice [{}, +{})", begin, count);
   normalize();
   const std::vector<int64_t>& ord = cached_order();
   const int64_t n = dataset_->size();
-  const int64_t b = std::min(options_.batch_size, n - position_);
+  const int64_t whole = std::min(options_.batch_size, n - position_);
+  const int64_t first = position_ + std::min(begin, whole);
+  const int64_t b = std::min(count, position_ + whole - first);
   const int64_t c = dataset_->channels(), h = dataset_->height(), w = dataset_->width();
   const int64_t per = c * h * w;
   Batch batch;
   batch.epoch = epoch_;
-  batch.position = position_;
+  batch.position = first;
   batch.images = Tensor::empty({b, c, h, w}, DType::F32);
-  batch.indices.assign(ord.begin() + position_, ord.begin() + position_ + b);
+  batch.indices.assign(ord.begin() + first, ord.begin() + first + b);
   batch.flipped.resize(static_cast<size_t>(b));
   for (int64_t i = 0; i < b; ++i)
-    batch.flipped[static_cast<size_t>(i)] = flip(epoch_, position_ + i) ? 1 : 0;
+    batch.flipped[static_cast<size_t>(i)] = flip(epoch_, first + i) ? 1 : 0;
 
   float* out = batch.images.data<float>();
   // Datasets decoding files on demand make per-sample work worth spreading over threads;
@@ -143,7 +146,7 @@ Batch DataLoader::next() {
     }
   }
   if (bad < b) throw Error(message);
-  position_ += b;
+  position_ += whole;
   normalize();
   return batch;
 }

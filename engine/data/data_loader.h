@@ -43,7 +43,10 @@ class DataLoader {
   DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions options);
 
   // The next batch; moves on to the next epoch when the current one is exhausted.
-  Batch next();
+  Batch next() { return next_slice(0, options_.batch_size); }
+  // Samples [begin, begin + count) of the next batch (clipped to it), advancing past the whole
+  // batch: data-parallel ranks each load their own part of the same global batch.
+  Batch next_slice(int64_t begin, int64_t count);
   // Where the next batch starts: its epoch and the position in that epoch's order.
   int64_t epoch() const { return epoch_; }
   int64_t position() const { return position_; }

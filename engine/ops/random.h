@@ -11,9 +11,35 @@ namespace s2dm {
 struct Generator {
   uint64_t seed = 0;
   uint64_t offset = 0;
+  // Data-parallel sharding: while shard_total > 0, a draw of `rows` rows (its first dimension)
+  // is rows [shard_begin, shard_begin + rows) of one draw of shard_total rows, so each sample's
+  // values depend on its global index alone and N ranks together draw what one process would.
+  int64_t shard_begin = 0, shard_total = 0;
   explicit Generator(uint64_t s = 0, uint64_t o = 0) : seed(s), offset(o) {}
   // Reserves the counters for n values and returns the offset to draw them at.
   uint64_t take(uint64_t n);
+  // take() for a draw of n values in `rows` rows; honours the shard.
+  uint64_t take_rows(uint64_t n, int64_t rows);
+};
+
+// Shards `gen` for a scope (see Generator::shard_total) and restores it after.
+class GeneratorShard {
+ public:
+  GeneratorShard(Generator& gen, int64_t begin, int64_t total)
+      : gen_(gen), begin_(gen.shard_begin), total_(gen.shard_total) {
+    gen.shard_begin = begin;
+    gen.shard_total = total;
+  }
+  ~GeneratorShard() {
+    gen_.shard_begin = begin_;
+    gen_.shard_total = total_;
+  }
+  GeneratorShard(const GeneratorShard&) = delete;
+  GeneratorShard& operator=(const GeneratorShard&) = delete;
+
+ private:
+  Generator& gen_;
+  int64_t begin_, total_;
 };
 
 Tensor randn(const Shape& shape, Generator& gen, DType dtype = DType::F32,
