@@ -7,15 +7,15 @@
 #   bash scripts/gpu-bundle-run.sh [RESULTS_DIR] [SECONDS] [STEPS]
 #
 # Defaults: $OUT or gpu-results/, 420 s, every step. STEPS is a comma-separated subset of
-# backend_ops_check, device_tests, train_step_bench, kernel_bench, train_smoke, backend_ops_perf,
-# all_tests, and main_job (the README's main job on the GPU, with a bundle made --with-train-set:
+# backend_ops_check, device_tests, train_step_bench, kernel_bench, train_smoke, nccl_allreduce,
+# nccl_overhead, backend_ops_perf, all_tests, and main_job (the README's main job on the GPU, with a bundle made --with-train-set:
 # not in the default list, it takes about four minutes).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 out=${1:-${OUT:-gpu-results}}
 deadline=$((SECONDS + ${2:-420}))
-steps=,${3:-backend_ops_check,device_tests,train_step_bench,kernel_bench,train_smoke,backend_ops_perf,all_tests},
+steps=,${3:-backend_ops_check,device_tests,train_step_bench,kernel_bench,train_smoke,nccl_allreduce,nccl_overhead,backend_ops_perf,all_tests},
 mkdir -p "$out" /tmp/s2dm-bundle
 log="$out/all.log" summary="$out/summary.txt"
 : >"$log"; : >"$summary"
@@ -55,6 +55,17 @@ if ls /tmp/s2dm-bundle/data/t10k-images* >/dev/null 2>&1; then
     --split t10k --batch 128 --steps 1000 --ema-decay 0.999 --log-every 100 --ckpt-every 1000 \
     --sample-every 0 --sample-count 36 --out /tmp/s2dm-train
   cp /tmp/s2dm-train/samples/*.png /tmp/s2dm-train/*.jsonl "$out/" 2>/dev/null
+fi
+# The NCCL path on one GPU rank (no mpirun there): the all-reduce itself, then the training step
+# with --comm nccl (bucketed all-reduce on the communication stream) against no communicator.
+step nccl_allreduce 60 "$bin/bench_allreduce" --device cuda --comm nccl --iters 20
+if ls /tmp/s2dm-bundle/data/t10k-images* >/dev/null 2>&1; then
+  for comm in local nccl local nccl; do
+    rm -rf "/tmp/s2dm-nccl-$comm"
+    step nccl_overhead 60 "$bin/s2dm-train" --preset fmnist --device cuda --comm "$comm" \
+      --data-path /tmp/s2dm-bundle/data --split t10k --steps 300 --batch 128 --log-every 100 \
+      --ckpt-every 1000 --sample-every 0 --sample-count 4 --sample-steps 2 --out "/tmp/s2dm-nccl-$comm"
+  done
 fi
 if ls /tmp/s2dm-bundle/data/train-images* >/dev/null 2>&1; then
   # scripts/main.sh's GPU arguments.

@@ -22,13 +22,15 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/lib" "$stage/data"
 bins=(tests/s2dm_tests tests/s2dm-backend-ops tools/s2dm-train tools/s2dm-sample
-      benchmarks/bench_cuda_kernels benchmarks/bench_cuda_train_step)
+      benchmarks/bench_cuda_kernels benchmarks/bench_cuda_train_step benchmarks/bench_allreduce)
 for b in "${bins[@]}"; do strip -o "$stage/bin/$(basename "$b")" "$build/$b"; done
 # Every library the binaries load, less glibc, the C++ runtime (a newer one there serves, and an
 # older one here would break the CUDA torch run beside) and CUDA's (which the GPU machine has).
 ldd "$stage"/bin/* | awk '/=> \//{print $3}' | sort -u |
   grep -vE '/(libc|libm|libdl|librt|libpthread|libstdc\+\+|libgcc_s|ld-linux[^/]*)\.so|/libcu(blas|blasLt|dart|dnn)[^/]*\.so' |
   while read -r lib; do cp -L "$lib" "$stage/lib/"; done
+# NCCL is loaded at run time and is not bundled (218 MB): the GPU machine's CUDA torch brings one
+# (site-packages/nvidia/nccl/lib), which gpu-bundle-run.sh puts on LD_LIBRARY_PATH.
 # The t10k split for the smoke run; the training split only on request (the carry is size-limited).
 [ "$train_set" = 1 ] && cp /usr/share/datasets/fashion-mnist/train-*.gz "$stage/data/"
 cp /usr/share/datasets/fashion-mnist/t10k-*.gz "$stage/data/" 2>/dev/null ||

@@ -176,7 +176,9 @@ TrainResult train(const TrainConfig& cfg, const TrainOptions& opt) {
       std::printf("resumed from %s at step %lld\n", opt.resume.c_str(), static_cast<long long>(state.step));
   }
   std::unique_ptr<dist::GradBuckets> buckets;
-  if (world > 1) {
+  // One rank with a real communicator (--comm nccl) goes through the same path: it measures the
+  // cost of the collectives against no communicator at all.
+  if (world > 1 || comm->name() != "local") {
     // Rank 0's replica is the one every rank starts from (they agree unless files differ).
     for (Tensor* t : {&params.values(), &ema.values(), &adam.exp_avg(), &adam.exp_avg_sq()})
       comm->broadcast(*t, 0);
@@ -191,7 +193,7 @@ TrainResult train(const TrainConfig& cfg, const TrainOptions& opt) {
     std::printf("data: %s\nmodel: %s, %lld parameters, on %s; loss: skip %lld, tau %g\n",
                 data->describe().c_str(), cfg.preset.c_str(), static_cast<long long>(params.numel()),
                 device.str().c_str(), static_cast<long long>(cfg.loss.skip), cfg.loss.tau);
-    if (world > 1)
+    if (buckets)
       std::printf("data parallel: %lld ranks (%s), %lld images per rank, %zu gradient buckets of "
                   "<= %.1f MB\n", static_cast<long long>(world), comm->name().c_str(),
                   static_cast<long long>(local_batch), buckets->buckets().size(),
@@ -301,7 +303,7 @@ TrainResult train(const TrainConfig& cfg, const TrainOptions& opt) {
       const double n = static_cast<double>(window);
       if (!quiet) {
         std::string dp;
-        if (world > 1)
+        if (buckets)
           dp = fmt::format("  {} ranks, all-reduce {:.1f} ms/step ({:.1f} ms exposed)", world,
                            1e3 * window_comm / n, 1e3 * window_exposed / n);
         std::printf("step %7lld/%lld  loss %.5f  L0 %.5f  Lskip %.5f  grad-norm %.3f  %.1f img/s  ETA %s%s\n",
@@ -316,7 +318,7 @@ TrainResult train(const TrainConfig& cfg, const TrainOptions& opt) {
         nlohmann::json line{{"step", state.step}, {"loss", window_loss / n}, {"l0", window_l0 / n},
                             {"lskip", window_ls / n}, {"grad_norm", gnorm}, {"img_per_s", img_s},
                             {"epoch", loader.epoch()}, {"time_s", secs}};
-        if (world > 1) {
+        if (buckets) {
           line["world_size"] = world;
           line["allreduce_ms"] = 1e3 * window_comm / n;
           line["exposed_ms"] = 1e3 * window_exposed / n;
