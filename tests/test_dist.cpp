@@ -3,6 +3,7 @@
 // random draws and data slices equal to the slices of one process's draws. The multi-rank runs
 // themselves are in tests/dist/mpi_tests.sh (under mpirun).
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <map>
 #include <string>
 
@@ -109,6 +110,19 @@ TEST_CASE("one process needs no MPI, and bad communicator requests name the fix"
   CHECK_THROWS_WITH(dist::make_communicator("local", Device::cpu(), two), Contains("2 ranks"));
   // "cuda" under a launcher means the local rank's GPU; explicit devices are kept.
   CHECK(dist::device_for_rank("cpu", two) == Device::cpu());
+}
+
+TEST_CASE("NCCL missing at run time is an error naming the fixes", "[dist]") {
+  dist::LaunchInfo one;
+#ifdef S2DM_HAVE_CUDA
+  ::setenv("S2DM_NCCL_LIBRARY", "/nonexistent/libnccl.so.2", 1);
+  const auto attempt = [&] { dist::make_communicator("nccl", Device::cuda(0), one); };
+  CHECK_THROWS_WITH(attempt(), Contains("NCCL is not available at run time") &&
+                                   Contains("/nonexistent/libnccl.so.2") && Contains("--comm mpi"));
+  ::unsetenv("S2DM_NCCL_LIBRARY");
+#else
+  CHECK_THROWS_WITH(dist::make_communicator("nccl", Device::cuda(0), one), Contains("no CUDA backend"));
+#endif
 }
 
 TEST_CASE("gradient buckets: reverse parameter order, about the requested size, covering all", "[dist]") {

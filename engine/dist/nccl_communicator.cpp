@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <thread>
+#include <vector>
 
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/device_runtime.h"
@@ -48,11 +49,13 @@ void resolve(void* lib, const char* name, F& fn) {
 
 const NcclApi& nccl() {
   static const NcclApi api = [] {
+    // S2DM_NCCL_LIBRARY, when set, is the only library tried.
     const char* custom = std::getenv("S2DM_NCCL_LIBRARY");
+    const std::vector<const char*> names =
+        custom ? std::vector<const char*>{custom} : std::vector<const char*>{"libnccl.so.2", "libnccl.so"};
     void* lib = nullptr;
     std::string tried;
-    for (const char* name : {custom, "libnccl.so.2", "libnccl.so"}) {
-      if (name == nullptr) continue;
+    for (const char* name : names) {
       lib = dlopen(name, RTLD_NOW | RTLD_GLOBAL);
       if (lib) break;
       tried += fmt::format("\n  {}: {}", name, dlerror());
