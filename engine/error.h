@@ -12,6 +12,16 @@ class Error : public std::runtime_error {
   explicit Error(const std::string& msg) : std::runtime_error(msg) {}
 };
 
+// A run stopped by a signal (SIGINT, SIGTERM, SIGHUP) at a point where it could stop cleanly.
+class Interrupted : public Error {
+ public:
+  explicit Interrupted(int signal) : Error("interrupted by signal " + std::to_string(signal)), signal_(signal) {}
+  int signal() const { return signal_; }
+
+ private:
+  int signal_;
+};
+
 template <typename... Args>
 [[noreturn]] void fail(fmt::format_string<Args...> f, Args&&... args) {
   throw Error(fmt::format(f, std::forward<Args>(args)...));

@@ -1,6 +1,7 @@
 // The trainer: bit-exact resume, NaN handling that keeps the last good checkpoint, stop requests,
 // checkpoint contents and outputs.
 #include <catch2/catch.hpp>
+#include <limits>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -90,7 +91,18 @@ TEST_CASE("a stop request checkpoints and returns early", "[train]") {
 
 TEST_CASE("training configs reject bad values and unknown keys", "[train]") {
   CHECK_THROWS_WITH(TrainConfig::from_json(nlohmann::json{{"batchsize", 3}}), Catch::Contains("unknown key 'batchsize'"));
-  CHECK_THROWS_WITH(TrainConfig::from_json(nlohmann::json{{"lr", -1}}), Catch::Contains("lr must be > 0"));
+  CHECK_THROWS_WITH(TrainConfig::from_json(nlohmann::json{{"lr", -1}}), Catch::Contains("lr must be a finite number > 0"));
+  CHECK_THROWS_WITH(TrainConfig::from_json(nlohmann::json{{"lr", std::numeric_limits<double>::infinity()}}),
+                    Catch::Contains("lr must be a finite number > 0, got inf"));
+  CHECK_THROWS_WITH(TrainConfig::from_json(nlohmann::json{{"loss", {{"skip", 1000}}}}),
+                    Catch::Contains("skip must be below the number of diffusion steps T = 1000"));
+  CHECK_NOTHROW(TrainConfig::from_json(nlohmann::json{{"loss", {{"skip", 999}}}}));
+  CHECK_THROWS_WITH(TrainConfig::from_json(nlohmann::json{{"batch", 3.5}}), Catch::Contains("'batch' must be an integer, got 3.5"));
+  CHECK_THROWS_WITH(TrainConfig::from_json(nlohmann::json{{"seed", -1}}), Catch::Contains("'seed' must be a non-negative integer"));
+  CHECK(TrainConfig::from_json(nlohmann::json{{"seed", 7}}).seed == 7);
+  CHECK_THROWS_WITH(TrainConfig::from_json(nlohmann::json{{"steps", int64_t{1} << 62}}), Catch::Contains("steps must be in [1, 1000000000000]"));
+  CHECK_THROWS_WITH(TrainConfig::from_json(nlohmann::json{{"sample_steps", 1001}}), Catch::Contains("sample_steps must be in [1, 1000]"));
+  CHECK_THROWS_WITH(TrainConfig::from_json(nlohmann::json{{"loss", {{"same_noise", 1}}}}), Catch::Contains("must be true or false"));
   CHECK_THROWS_WITH(TrainConfig::from_json(nlohmann::json{{"loss", {{"tau", 2}}}}), Catch::Contains("tau"));
   CHECK_THROWS_WITH(TrainConfig::from_json(nlohmann::json{{"data", {{"kind", "imagenet"}}}}), Catch::Contains("imagenet"));
   CHECK_THROWS_AS(TrainConfig::from_json(nlohmann::json{{"steps", "many"}}), Error);

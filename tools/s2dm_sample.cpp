@@ -9,6 +9,8 @@
 // writes with the same flags.
 #include <CLI/CLI.hpp>
 #include <cmath>
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -23,6 +25,7 @@
 #include "engine/io/npy.h"
 #include "engine/io/npz.h"
 #include "engine/ops.h"
+#include "tools/cli_checks.h"
 #include "kernels/philox.h"
 #include "models/unet.h"
 
@@ -108,6 +111,15 @@ SampleResult run_sampler(const Args& a, const EpsModel& model, const NoiseSchedu
 }
 
 std::unique_ptr<dist::Communicator> comm;
+std::atomic<int> g_signal{0};
+extern "C" void on_signal(int sig) { g_signal.store(sig); }
+
+// Non-finite values must never become an image someone feeds to FID.
+void check_finite(const Tensor& t, const std::string& what) {
+  for (double v : t.to_vector())
+    S2DM_CHECK(std::isfinite(v), "{} holds {} values; {}", what, std::isnan(v) ? "NaN" : "infinite",
+               "nothing was written");
+}
 
 int run(int argc, char** argv) {
   Args a;
@@ -119,18 +131,18 @@ int run(int argc, char** argv) {
   app.add_option("--model-config", a.model_config, "model config JSON for plain state dicts")->check(CLI::ExistingFile);
   app.add_option("--sampler", a.sampler, "ddim, ddpm, pndm-s, pndm-f, deis")
       ->check(CLI::IsMember({"ddim", "ddpm", "pndm-s", "pndm-f", "pndm", "deis"}))->capture_default_str();
-  app.add_option("--steps", a.steps, "number of time steps S")->check(CLI::Range(int64_t{1}, int64_t{1000}))->capture_default_str();
+  app.add_option("--steps", a.steps, "number of time steps S")->check(cli::integer_in(1, 1000))->capture_default_str();
   app.add_option("--spacing", a.spacing, "step selection: uniform, quadratic, uniform_count")
       ->check(CLI::IsMember({"uniform", "quadratic", "quad", "uniform_count"}))->capture_default_str();
-  app.add_option("--eta", a.eta, "DDIM η (0 = deterministic)")->check(CLI::NonNegativeNumber)->capture_default_str();
-  app.add_option("--order", a.order, "DEIS order 0..3")->check(CLI::Range(int64_t{0}, int64_t{3}))->capture_default_str();
-  app.add_option("--batch", a.batch, "images per model call")->check(CLI::PositiveNumber)->capture_default_str();
-  app.add_option("--count", a.count, "images to draw")->check(CLI::PositiveNumber)->capture_default_str();
-  app.add_option("--seed", a.seed, "random seed")->capture_default_str();
+  app.add_option("--eta", a.eta, "DDIM η (0 = deterministic)")->check(cli::real_at_least(0))->capture_default_str();
+  app.add_option("--order", a.order, "DEIS order 0..3")->check(cli::integer_in(0, 3))->capture_default_str();
+  app.add_option("--batch", a.batch, "images per model call")->check(cli::integer_in(1, 1'000'000))->capture_default_str();
+  app.add_option("--count", a.count, "images to draw")->check(cli::integer_in(1, 100'000'000))->capture_default_str();
+  app.add_option("--seed", a.seed, "random seed")->check(cli::integer_in(0))->capture_default_str();
   app.add_option("--init-noise", a.init_noise, "start from this .npy noise [N, C, H, W] instead")->check(CLI::ExistingFile);
   app.add_option("--interpolate", a.interpolate,
                  "slerp between the first two noises in N steps (DDIM η = 0), written as one grid")
-      ->check(CLI::Range(int64_t{2}, int64_t{1000}));
+      ->check(cli::integer_in(2, 1000));
   app.add_option("--grid", a.grid, "write a PNG grid here");
   app.add_option("--folder", a.folder, "write one PNG per image into this folder");
   app.add_option("--npz", a.npz, "write uint8 NHWC images as arr_0 of this .npz (for FID tools)");
@@ -143,6 +155,12 @@ int run(int argc, char** argv) {
     return app.exit(e);
   }
   if (a.grid.empty() && a.folder.empty() && a.npz.empty()) a.grid = "samples.png";
+  // Outputs are checked before any work, and never overwrite an input.
+  const std::vector<std::string> inputs = {a.checkpoint, a.init_noise, a.model_config};
+  if (!a.grid.empty()) cli::check_output_file("--grid", a.grid, inputs);
+  if (!a.npz.empty()) cli::check_output_file("--npz", a.npz, inputs);
+  if (!a.folder.empty()) cli::check_output_folder("--folder", a.folder, inputs);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, on_signal);
   const dist::LaunchInfo launch = dist::detect_launch();
   const Device device = dist::device_for_rank(a.device, launch);
   backend_for(device);
@@ -154,13 +172,23 @@ int run(int argc, char** argv) {
   const UNetConfig cfg = model_config(a, file);
   Generator init(0);
   UNet net(cfg, init, LayerOptions{DType::F32, device});
-  net.load_state_dict(weights_from(file, a.weights, a.checkpoint));
+  {
+    const auto weights = weights_from(file, a.weights, a.checkpoint);
+    for (const auto& [name, w] : weights)
+      check_finite(w, fmt::format("{}: the {} weights' tensor {}", a.checkpoint, a.weights, name));
+    net.load_state_dict(weights);
+  }
   net.train(false);
   NoGradGuard no_grad;
-  const EpsModel model = [&](const Tensor& x, const Tensor& t) { return net.forward(x, t); };
+  // Signals are honoured between model evaluations (exit 128 + signal, nothing written).
+  const EpsModel model = [&](const Tensor& x, const Tensor& t) {
+    if (g_signal.load() != 0) throw Interrupted(g_signal.load());
+    return net.forward(x, t);
+  };
   const NoiseSchedule schedule;
 
   Tensor noise = given_noise(a, cfg, device);
+  if (noise.defined() && !a.init_noise.empty()) check_finite(noise, "--init-noise " + a.init_noise);
   if (a.interpolate > 0) {
     a.sampler = "ddim";
     a.eta = 0.0;
@@ -182,6 +210,7 @@ int run(int argc, char** argv) {
       Tensor x = noise.defined() ? noise.slice(0, b0, b1).contiguous() : drawn_noise(a, cfg, device, b0, b1);
       Generator gen(a.seed ^ 0x9e3779b97f4a7c15ULL, static_cast<uint64_t>(b0) << 32);
       SampleResult r = run_sampler(a, model, schedule, x, gen);
+      check_finite(r.x0, fmt::format("the {} sampler's images {}..{} ({} steps)", a.sampler, b0, b1 - 1, a.steps));
       nfe = r.nfe;
       const Tensor host = r.x0.to(Device::cpu()).to(DType::F32).contiguous();
       mine.assign(static_cast<const char*>(host.raw()), host.nbytes());
@@ -228,6 +257,10 @@ int main(int argc, char** argv) {
     const int rc = run(argc, argv);
     comm.reset();
     return rc;
+  } catch (const Interrupted& e) {
+    std::fprintf(stderr, "s2dm-sample: stopped by signal %d; nothing was written\n", e.signal());
+    if (comm && comm->world_size() > 1) comm->abort(128 + e.signal());
+    return 128 + e.signal();
   } catch (const std::exception& e) {
     if (comm && comm->world_size() > 1) {
       std::fprintf(stderr, "s2dm-sample: error on rank %d of %d: %s\n", comm->rank(), comm->world_size(), e.what());

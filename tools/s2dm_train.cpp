@@ -2,7 +2,8 @@
 //
 // Settings come from defaults < --config FILE.json < flags. With --resume the run continues from a
 // checkpoint with the settings saved in it; only the length, output and logging can change then.
-// SIGINT/SIGTERM: finish the current step, write a checkpoint, exit with 128 + signal.
+// SIGINT/SIGTERM/SIGHUP: finish the current step (or the current model call of a sample grid),
+// write a checkpoint, exit with 128 + signal (130, 143, 129).
 //
 // Under mpirun or srun each process is one rank of a data-parallel job (docs/distributed.md):
 // --batch is the global batch, rank 0 alone prints and writes, and an error on any rank ends
@@ -68,6 +69,7 @@ int run(int argc, char** argv) {
   CLI::App app{"Train an S²-DM UNet (method: skip-step loss L = τ·L0 + (1−τ)·Lskip)."};
   app.option_defaults()->always_capture_default();
   std::string config_file, resume;
+  bool overwrite = false;
   nlohmann::json over = nlohmann::json::object();
   nlohmann::json data = nlohmann::json::object();
   nlohmann::json loss = nlohmann::json::object();
@@ -86,6 +88,7 @@ int run(int argc, char** argv) {
   };
   app.add_option("--config", config_file, "JSON config file (flags override it)")->check(CLI::ExistingFile);
   app.add_option("--resume", resume, "continue from this checkpoint")->check(CLI::ExistingFile);
+  app.add_flag("--overwrite", overwrite, "start a new run in an --out that holds another run's checkpoint");
   str_opt("--preset", over, "preset", "model preset: fmnist-small (CPU demo), fmnist, cifar10, celeba [fmnist-small]");
   str_opt("--data", data, "kind", "data set: fmnist, mnist, cifar10, folder [fmnist]");
   str_opt("--data-path", data, "path", "data directory [fmnist: /usr/share/datasets/fashion-mnist]");
@@ -155,10 +158,10 @@ int run(int argc, char** argv) {
   const dist::LaunchInfo launch = dist::detect_launch();
   g_comm = dist::make_communicator(comm_kind, dist::device_for_rank(cfg.device, launch), launch);
 
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, on_signal);
   TrainOptions opt;
   opt.resume = resume;
+  opt.overwrite = overwrite;
   opt.stop_signal = &g_signal;
   opt.comm = g_comm.get();
   opt.bucket_bytes = static_cast<int64_t>(bucket_mb * 1e6);
@@ -166,8 +169,18 @@ int run(int argc, char** argv) {
   opt.after_step = fault_injection(g_comm->rank());
   const TrainResult r = train(cfg, opt);
   const bool lead = g_comm->rank() == 0;
+  const int stop_code = 128 + (g_signal.load() != 0 ? g_signal.load() : SIGTERM);
+  if (r.interrupted_alone) g_comm->abort(stop_code);  // the other ranks wait in a collective
+  if (r.nothing_to_do) {
+    g_comm.reset();
+    if (lead)
+      std::printf("nothing to do: %s is at step %lld and --steps is %lld; give a larger --steps to "
+                  "train on (nothing was changed)\n", resume.c_str(), static_cast<long long>(r.step),
+                  static_cast<long long>(cfg.steps));
+    return 0;
+  }
   g_comm.reset();  // every rank got here: leave MPI in order
-  if (r.interrupted) return 128 + (g_signal.load() != 0 ? g_signal.load() : SIGTERM);
+  if (r.interrupted) return stop_code;
   if (lead)
     std::printf("done: %lld steps, final loss %.5f, checkpoint %s\n", static_cast<long long>(r.step),
                 r.last_loss, r.checkpoint.c_str());

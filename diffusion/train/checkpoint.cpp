@@ -27,6 +27,12 @@ int64_t meta_int(const SafetensorsFile& f, const std::string& key, const std::st
     fail("{}: metadata '{}' = '{}' is not an integer", path, key, v);
   }
 }
+// Steps, offsets and positions count up from 0.
+int64_t meta_count(const SafetensorsFile& f, const std::string& key, const std::string& path) {
+  const int64_t v = meta_int(f, key, path);
+  S2DM_CHECK(v >= 0, "{}: metadata '{}' = {} is negative; the checkpoint is corrupt", path, key, v);
+  return v;
+}
 }  // namespace
 
 void save_checkpoint(const std::string& path, const TrainConfig& config, const TrainingState& state,
@@ -61,12 +67,16 @@ Checkpoint load_checkpoint(const std::string& path) {
   } catch (const nlohmann::json::exception& e) {
     fail("{}: the config in the metadata is not valid JSON: {}", path, e.what());
   }
-  c.state.step = meta_int(c.file, "step", path);
-  c.adam_step = meta_int(c.file, "adam_step", path);
-  c.state.noise_offset = static_cast<uint64_t>(meta_int(c.file, "noise_offset", path));
-  c.state.data_epoch = meta_int(c.file, "data_epoch", path);
-  c.state.data_position = meta_int(c.file, "data_position", path);
-  c.state.last_loss = std::stod(meta(c.file, "loss", path));
+  c.state.step = meta_count(c.file, "step", path);
+  c.adam_step = meta_count(c.file, "adam_step", path);
+  c.state.noise_offset = static_cast<uint64_t>(meta_count(c.file, "noise_offset", path));
+  c.state.data_epoch = meta_count(c.file, "data_epoch", path);
+  c.state.data_position = meta_count(c.file, "data_position", path);
+  try {
+    c.state.last_loss = std::stod(meta(c.file, "loss", path));
+  } catch (const std::logic_error&) {
+    fail("{}: metadata 'loss' = '{}' is not a number", path, meta(c.file, "loss", path));
+  }
   return c;
 }
 

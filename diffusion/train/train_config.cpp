@@ -1,7 +1,9 @@
 // TrainConfig validation and JSON.
 #include "diffusion/train/train_config.h"
 
+#include <cmath>
 #include <set>
+#include <type_traits>
 
 #include "engine/error.h"
 
@@ -10,20 +12,32 @@ namespace s2dm {
 void TrainConfig::validate() const {
   model.validate();
   s2dm::validate(loss);
+  // The schedule every run uses (NoiseSchedule's default): T = 1000 diffusion steps.
+  constexpr int64_t kT = 1000;
+  S2DM_CHECK(loss.skip < kT,
+             "skip must be below the number of diffusion steps T = {}, got {}: with skip >= T no "
+             "sample gets the skip term and the run would be the tau = 1 baseline", kT, loss.skip);
   static const std::set<std::string> kinds = {"fmnist", "mnist", "cifar10", "folder"};
   S2DM_CHECK(kinds.count(data.kind), "data kind '{}' is not one of fmnist, mnist, cifar10, folder",
              data.kind);
   S2DM_CHECK(data.kind != "folder" || !data.path.empty(), "data kind 'folder' needs a data path");
   S2DM_CHECK(data.crop_size >= 0 && data.crop_top >= -1 && data.crop_left >= -1,
              "crop_size must be >= 0 and crop_top/crop_left >= -1 (-1 centres the crop)");
-  S2DM_CHECK(batch >= 1, "batch must be >= 1, got {}", batch);
-  S2DM_CHECK(steps >= 1, "steps must be >= 1, got {}", steps);
-  S2DM_CHECK(lr > 0, "lr must be > 0, got {}", lr);
-  S2DM_CHECK(grad_clip >= 0, "grad_clip must be >= 0 (0 disables), got {}", grad_clip);
+  // Bounds far beyond any real run, so a typo fails here instead of overflowing a counter later.
+  constexpr int64_t kMaxSteps = 1'000'000'000'000;
+  constexpr int64_t kMaxBatch = 1'000'000;
+  S2DM_CHECK(batch >= 1 && batch <= kMaxBatch, "batch must be in [1, {}], got {}", kMaxBatch, batch);
+  S2DM_CHECK(steps >= 1 && steps <= kMaxSteps, "steps must be in [1, {}], got {}", kMaxSteps, steps);
+  S2DM_CHECK(std::isfinite(lr) && lr > 0, "lr must be a finite number > 0, got {}", lr);
+  S2DM_CHECK(std::isfinite(grad_clip) && grad_clip >= 0,
+             "grad_clip must be a finite number >= 0 (0 disables), got {}", grad_clip);
   S2DM_CHECK(ema_decay >= 0 && ema_decay <= 1, "ema_decay must be in [0, 1], got {}", ema_decay);
   S2DM_CHECK(log_every >= 1 && ckpt_every >= 1 && sample_every >= 0,
              "log_every and ckpt_every must be >= 1 and sample_every >= 0");
-  S2DM_CHECK(sample_count >= 1 && sample_steps >= 1, "sample_count and sample_steps must be >= 1");
+  S2DM_CHECK(sample_count >= 1 && sample_count <= 10'000,
+             "sample_count must be in [1, 10000], got {}", sample_count);
+  S2DM_CHECK(sample_steps >= 1 && sample_steps <= kT,
+             "sample_steps must be in [1, {}] (the diffusion steps), got {}", kT, sample_steps);
   S2DM_CHECK(sample_sampler == "ddpm" || sample_sampler == "ddim",
              "sample_sampler must be ddpm or ddim, got '{}'", sample_sampler);
   S2DM_CHECK(!out_dir.empty(), "out_dir must not be empty");
@@ -70,9 +84,25 @@ void check_keys(const nlohmann::json& j, const std::set<std::string>& allowed, c
     S2DM_CHECK(allowed.count(key), "config {}: unknown key '{}'", where.empty() ? "" : where, key);
 }
 
+// Typed reads: JSON numbers convert silently in nlohmann (3.5 -> 3, -1 -> 2^64 - 1), so integers
+// must be integers and unsigned ones non-negative.
 template <typename T>
 void take(const nlohmann::json& j, const char* key, T& field) {
-  if (j.contains(key)) field = j.at(key).get<T>();
+  if (!j.contains(key)) return;
+  const nlohmann::json& v = j.at(key);
+  if constexpr (std::is_same_v<T, bool>) {
+    S2DM_CHECK(v.is_boolean(), "config: '{}' must be true or false, got {}", key, v.dump());
+  } else if constexpr (std::is_integral_v<T>) {
+    S2DM_CHECK(v.is_number_integer(), "config: '{}' must be an integer, got {}", key, v.dump());
+    if constexpr (std::is_unsigned_v<T>)
+      S2DM_CHECK(v.is_number_unsigned() || v.get<int64_t>() >= 0,
+                 "config: '{}' must be a non-negative integer, got {}", key, v.dump());
+  } else if constexpr (std::is_floating_point_v<T>) {
+    S2DM_CHECK(v.is_number(), "config: '{}' must be a number, got {}", key, v.dump());
+  } else {
+    S2DM_CHECK(v.is_string(), "config: '{}' must be a string, got {}", key, v.dump());
+  }
+  field = v.get<T>();
 }
 }  // namespace
 

@@ -14,6 +14,7 @@
 #include "diffusion/schedule.h"
 #include "diffusion/timesteps.h"
 #include "diffusion/train/checkpoint.h"
+#include "diffusion/train/run_dir.h"
 #include "engine/data/cifar10.h"
 #include "engine/data/data_loader.h"
 #include "engine/data/image_folder.h"
@@ -35,14 +36,18 @@ namespace {
 // too, but in its own reserved counter range (see data_loader.h).
 constexpr uint64_t kNoiseStream = 0x5eed5eedULL;
 
+// Throws Interrupted between model evaluations once *stop is set.
 void write_samples(const UNet& ema_model, const TrainConfig& cfg, const NoiseSchedule& schedule,
-                   Device device, const std::string& path) {
+                   Device device, const std::string& path, const std::atomic<int>* stop) {
   NoGradGuard no_grad;
   Generator gen(cfg.seed ^ 0xa5a5a5a5ULL);  // the same starting noise at every checkpoint
   const UNetConfig& m = cfg.model;
   const DType dtype = cfg.dtype == "float64" ? DType::F64 : DType::F32;
   Tensor x = randn({cfg.sample_count, m.in_channels, m.resolution, m.resolution}, gen, dtype, device);
-  EpsModel model = [&](const Tensor& xt, const Tensor& t) { return ema_model.forward(xt, t); };
+  EpsModel model = [&](const Tensor& xt, const Tensor& t) {
+    if (stop && stop->load() != 0) throw Interrupted(stop->load());
+    return ema_model.forward(xt, t);
+  };
   const auto seq = make_steps(StepSpacing::Uniform, schedule.num_steps(), cfg.sample_steps);
   SampleResult r = cfg.sample_sampler == "ddim" ? ddim_sample(model, schedule, x, seq, 0.0, gen)
                                                 : ddpm_sample(model, schedule, x, seq, gen);
@@ -138,8 +143,32 @@ TrainResult train(const TrainConfig& cfg, const TrainOptions& opt) {
   backend_for(device);  // fails early, with the fix, when the device is unavailable
   dist::check_one_rank_per_device(*comm, device);
   const DType dtype = cfg.dtype == "float64" ? DType::F64 : DType::F32;
-  if (lead) std::filesystem::create_directories(std::filesystem::path(cfg.out_dir) / "samples");
   const std::string ckpt_file = checkpoint_path(cfg);
+
+  std::optional<Checkpoint> ck;
+  if (!opt.resume.empty()) {
+    ck = load_checkpoint(opt.resume);
+    S2DM_CHECK(ck->config.model.to_json() == cfg.model.to_json() && ck->config.batch == cfg.batch &&
+                   ck->config.seed == cfg.seed,
+               "{}: the checkpoint was trained with a different model, batch or seed than requested",
+               opt.resume);
+    if (ck->state.step >= cfg.steps) {  // before anything is written
+      TrainResult done;
+      done.step = ck->state.step;
+      done.nothing_to_do = true;
+      return done;
+    }
+  }
+  // Rank 0 owns the output folder: locked, cleaned of dead writes' temporaries, never mixed.
+  std::unique_ptr<RunDir> run_dir;
+  if (lead) {
+    run_dir = std::make_unique<RunDir>(cfg.out_dir);
+    run_dir->check_reuse(opt.resume, opt.overwrite);
+    run_dir->trim_metrics(ck ? ck->state.step : 0);
+    if (run_dir->removed_temporaries() > 0 && !quiet)
+      std::printf("removed %d temporary files left by an interrupted write in %s\n",
+                  run_dir->removed_temporaries(), cfg.out_dir.c_str());
+  }
 
   std::shared_ptr<const Dataset> data = opt.dataset ? opt.dataset : load_training_data(cfg.data, cfg.model);
   DataLoaderOptions lo;
@@ -162,16 +191,12 @@ TrainResult train(const TrainConfig& cfg, const TrainOptions& opt) {
   Generator noise(cfg.seed ^ kNoiseStream);
 
   TrainingState state;
-  if (!opt.resume.empty()) {
-    Checkpoint ck = load_checkpoint(opt.resume);
-    S2DM_CHECK(ck.config.model.to_json() == cfg.model.to_json() && ck.config.batch == cfg.batch &&
-                   ck.config.seed == cfg.seed,
-               "{}: the checkpoint was trained with a different model, batch or seed than requested",
-               opt.resume);
-    restore_checkpoint(ck, params, ema, adam);
-    state = ck.state;
+  if (ck) {
+    restore_checkpoint(*ck, params, ema, adam);
+    state = ck->state;
     noise.offset = state.noise_offset;
     loader.seek(state.data_epoch, state.data_position);
+    ck.reset();  // its tensors are copied; free them
     if (!quiet)
       std::printf("resumed from %s at step %lld\n", opt.resume.c_str(), static_cast<long long>(state.step));
   }
@@ -210,13 +235,22 @@ TrainResult train(const TrainConfig& cfg, const TrainOptions& opt) {
     save_checkpoint(ckpt_file, cfg, state, params, ema, adam);
     result.checkpoint = ckpt_file;
   };
+  // A grid that cannot be written (non-finite samples) is reported and training goes on; a stop
+  // request inside it ends the run like one between steps (the caller saves first).
   auto sample = [&]() {
     if (!lead) return;
     ema_model.load_state_dict(ema.state_dict());
     const std::string png = (std::filesystem::path(cfg.out_dir) / "samples" /
                              fmt::format("step_{:07d}.png", state.step)).string();
-    write_samples(ema_model, cfg, schedule, device, png);
-    if (!quiet) std::printf("wrote %s\n", png.c_str());
+    try {
+      write_samples(ema_model, cfg, schedule, device, png, opt.stop_signal);
+      if (!quiet) std::printf("wrote %s\n", png.c_str());
+    } catch (const Interrupted&) {
+      throw;
+    } catch (const Error& e) {
+      std::fprintf(stderr, "warning: step %lld: no sample grid written: %s\n",
+                   static_cast<long long>(state.step), e.what());
+    }
   };
 
   const auto start = std::chrono::steady_clock::now();
@@ -329,8 +363,20 @@ TrainResult train(const TrainConfig& cfg, const TrainOptions& opt) {
       window_loss = window_l0 = window_ls = window_comm = window_exposed = 0;
       window = 0;
     }
-    if (state.step % cfg.ckpt_every == 0 || state.step == cfg.steps) save();
-    if ((cfg.sample_every > 0 && state.step % cfg.sample_every == 0) || state.step == cfg.steps) sample();
+    const bool saved = state.step % cfg.ckpt_every == 0 || state.step == cfg.steps;
+    if (saved) save();
+    if ((cfg.sample_every > 0 && state.step % cfg.sample_every == 0) || state.step == cfg.steps) {
+      try {
+        sample();
+      } catch (const Interrupted&) {
+        if (!saved) save();
+        if (!quiet) std::printf("stopped at step %lld while sampling; checkpoint saved to %s\n",
+                                static_cast<long long>(state.step), ckpt_file.c_str());
+        result.interrupted = true;
+        result.interrupted_alone = world > 1;  // the other ranks wait in the next step
+        break;
+      }
+    }
   }
   result.step = state.step;
   return result;

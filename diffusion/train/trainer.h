@@ -28,9 +28,11 @@ namespace s2dm {
 
 struct TrainOptions {
   std::string resume;                             // checkpoint to continue from (empty: fresh)
-  const std::atomic<int>* stop_signal = nullptr;  // non-zero: checkpoint and return early
+  // Non-zero: checkpoint and return early (between steps, or between a sample grid's model calls).
+  const std::atomic<int>* stop_signal = nullptr;
   std::shared_ptr<const Dataset> dataset;         // used instead of config.data when set
   bool quiet = false;                             // no progress lines on stdout
+  bool overwrite = false;  // start a fresh run in an output folder that holds another run's checkpoint
   // Data parallelism: the job's communicator (null: this process alone). config.batch is the
   // global batch; each rank trains on its slice, and only rank 0 prints and writes files.
   dist::Communicator* comm = nullptr;
@@ -43,6 +45,8 @@ struct TrainOptions {
 struct TrainResult {
   int64_t step = 0;        // optimizer steps completed
   bool interrupted = false;
+  bool interrupted_alone = false;  // rank 0 stopped inside a sample grid; the other ranks did not
+  bool nothing_to_do = false;      // resumed at or past the requested steps: nothing was changed
   double last_loss = 0.0;
   std::string checkpoint;  // the checkpoint written last
   // Data-parallel runs: seconds the gradient collectives ran, and the part of it the training

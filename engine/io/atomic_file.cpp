@@ -81,16 +81,20 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
 }
 
 std::string read_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO without a writer must not hang (it is refused below).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   S2DM_CHECK(fd >= 0, "cannot open {}: {}", path, std::strerror(errno));
   std::string out;
   try {
     struct stat st {};
     S2DM_CHECK(::fstat(fd, &st) == 0, "cannot stat {}: {}", path, std::strerror(errno));
     S2DM_CHECK(!S_ISDIR(st.st_mode), "cannot read {}: it is a directory", path);
-    // Read straight into the result when the size is known, then keep reading to end of file
-    // rather than trusting st_size (pipes and /proc files have none, and files can grow).
-    if (S_ISREG(st.st_mode)) out.resize(static_cast<size_t>(st.st_size));
+    // Devices, FIFOs and sockets have no size and may never end (/dev/zero): refused.
+    S2DM_CHECK(S_ISREG(st.st_mode), "cannot read {}: not a regular file (a device, FIFO or socket); "
+               "give the path of a file", path);
+    // Read straight into the result, then keep reading to end of file rather than trusting
+    // st_size (the file can grow while it is read).
+    out.resize(static_cast<size_t>(st.st_size));
     size_t len = 0;
     char probe[1 << 12];
     for (;;) {

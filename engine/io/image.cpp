@@ -48,7 +48,12 @@ std::vector<double> image_values(const Tensor& t, bool batched, const std::strin
   const int64_t c = t.size(-3);
   S2DM_CHECK(c == 1 || c == 3, "{}: images need 1 or 3 channels, got {} in {}", what, c, t.str());
   S2DM_CHECK(t.size(-1) > 0 && t.size(-2) > 0, "{}: empty image in {}", what, t.str());
-  return t.detach().to_vector();
+  std::vector<double> v = t.detach().to_vector();
+  // NaN would turn into black pixels and ±Inf into saturated ones: a broken sample that looks valid.
+  for (size_t i = 0; i < v.size(); ++i)
+    S2DM_CHECK(std::isfinite(v[i]), "{}: the image data hold {} (first at element {} of {}); refusing "
+               "to write them as pixels", what, std::isnan(v[i]) ? "NaN" : "infinite values", i, t.str());
+  return v;
 }
 
 // Writes image b of a [B, C, H, W] value array into dst at (y0, x0).

@@ -133,7 +133,7 @@ std::string excerpt(const json& v) {
 class InputFile {
  public:
   explicit InputFile(const std::string& path) : path_(path) {
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO must not hang the open
     S2DM_CHECK(fd_ >= 0, "cannot open {}: {}", path, std::strerror(errno));
     struct stat st {};
     if (::fstat(fd_, &st) != 0) {
