@@ -60,9 +60,9 @@ wait "$pid" || rc=$?
 check "SIGINT exits with 130" test "$rc" -eq 130
 check "SIGINT saves a checkpoint" grep -q "checkpoint saved" "$work/sig.log"
 check "the interrupted checkpoint resumes" "$bin/s2dm-train" --resume "$work/sig/checkpoint.safetensors" \
-  --steps 3 --sample-every 0 --out "$work/sig"
+  --steps 5 --sample-every 0 --out "$work/sig"
 
-expect_error "train: bad batch" "batch must be >= 1" "$bin/s2dm-train" --batch 0 --out "$work/x"
+expect_error "train: bad batch" "batch must be in \[1, 1000000\], got 0" "$bin/s2dm-train" --batch 0 --out "$work/x"
 expect_error "train: non-numeric flag" "could not be converted\|not a valid\|Could not convert" "$bin/s2dm-train" --steps many
 expect_error "train: unknown flag" "--bogus" "$bin/s2dm-train" --bogus
 expect_error "train: unknown preset" "unknown model preset 'giant'" "$bin/s2dm-train" --preset giant

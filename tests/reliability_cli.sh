@@ -20,6 +20,9 @@ expect_error() {  # expect_error NAME PATTERN COMMAND...: non-zero exit and PATT
   if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -q -- "$pattern" <<<"$out"; then echo "ok: $name"
   else echo "FAILED: $name (exit $rc): $out"; fails=$((fails + 1)); fi
 }
+quiet() {  # quiet COMMAND...: its output only when it fails
+  "$@" >"$work/quiet.log" 2>&1 || { tail -8 "$work/quiet.log"; return 1; }
+}
 wait_for() {  # wait_for FILE PATTERN: up to 60 s
   for _ in $(seq 1 600); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
   return 1
@@ -79,6 +82,18 @@ kill -9 "$pid"; wait "$pid" 2>/dev/null
 steps=$(python3 -c 'import json,sys; print(" ".join(str(json.loads(l)["step"]) for l in open(sys.argv[1])))' "$work/killed/metrics.jsonl")
 check "after kill -9 and resume, metrics hold each step once ($steps)" test "$steps" = "1 2 3 4 5 6 7"
 check "temporary files of the dead run are removed" test -z "$(find "$work/killed" -name '*.tmp.*')"
+# kill -9 at an arbitrary moment (checkpoints every step, so often inside a write): the resumed
+# run is bit-identical to one never interrupted.
+"${train[@]}" --steps 40 --ckpt-every 1 --out "$work/straight" >/dev/null
+"${train[@]}" --steps 100000 --ckpt-every 1 --log-every 1 --out "$work/k9" >"$work/k9.log" 2>&1 &
+pid=$!
+wait_for "$work/k9.log" "step       4/"
+sleep 0.$((RANDOM % 5))
+kill -9 "$pid"; wait "$pid" 2>/dev/null
+"$bin/s2dm-train" --resume "$work/k9/checkpoint.safetensors" --steps 40 --out "$work/k9" >/dev/null 2>&1
+check "kill -9 anywhere, then resume: bit-identical to an uninterrupted run" \
+  quiet "$1/tests/s2dm-compare-checkpoints" "$work/k9/checkpoint.safetensors" "$work/straight/checkpoint.safetensors" 0
+check "... and no temporary files are left" test -z "$(find "$work/k9" -name '*.tmp.*')"
 cp "$work/killed/config.json" "$work/config.before"
 cp "$work/killed/metrics.jsonl" "$work/metrics.before"
 out=$("$bin/s2dm-train" --resume "$work/killed/checkpoint.safetensors" --steps 7 --out "$work/killed" 2>&1); rc=$?
