@@ -14,6 +14,7 @@
 #include <fstream>
 #include <string>
 
+#include "engine/cpu/runtime_env.h"
 #include "engine/backend.h"
 #include "engine/dist/communicator.h"
 #include "engine/error.h"
@@ -101,6 +102,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  s2dm::apply_runtime_env(argv);  // OpenBLAS kernels and OpenMP waiting (re-executes once)
   try {
     return run(argc, argv);
   } catch (const std::exception& e) {

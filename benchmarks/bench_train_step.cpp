@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/cpu/runtime_env.h"
 #include "benchmarks/python_oracle.h"
 #include "diffusion/s2dm_loss.h"
 #include "diffusion/schedule.h"
@@ -87,6 +88,7 @@ double time_torch(const Case& c, int threads, int runs, int warmup) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  s2dm::apply_runtime_env(argv);  // OpenBLAS kernels and OpenMP waiting (re-executes once)
   try {
     int threads = omp_get_max_threads(), runs = 5, warmup = 2, repeat = 1;
     bool torch = true;

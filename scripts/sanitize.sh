@@ -12,7 +12,7 @@ filter=${1:-"~[backend_ops]"}
 launcher=()
 if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DS2DM_CUDA=OFF -DS2DM_MPI=OFF \
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DS2DM_CUDA=OFF -DS2DM_MPI=OFF \
   -DS2DM_BUILD_BENCHMARKS=OFF -DS2DM_WERROR=ON "${launcher[@]}" \
   -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
 cmake --build build-asan -j "$(nproc)" --target s2dm_tests s2dm-train s2dm-sample s2dm-compare-checkpoints

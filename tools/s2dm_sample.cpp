@@ -16,6 +16,7 @@
 #include <memory>
 #include <fstream>
 
+#include "engine/cpu/runtime_env.h"
 #include "diffusion/samplers.h"
 #include "diffusion/train/checkpoint.h"
 #include "engine/backend.h"
@@ -253,6 +254,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  s2dm::apply_runtime_env(argv);  // OpenBLAS kernels and OpenMP waiting (re-executes once)
   try {
     const int rc = run(argc, argv);
     comm.reset();

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <memory>
 
+#include "engine/cpu/runtime_env.h"
 #include "diffusion/train/checkpoint.h"
 #include "diffusion/train/trainer.h"
 #include "engine/backend.h"
@@ -190,6 +191,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  s2dm::apply_runtime_env(argv);  // OpenBLAS kernels and OpenMP waiting (re-executes once)
   try {
     return run(argc, argv);
   } catch (const std::exception& e) {

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/cpu/runtime_env.h"
 #include "engine/error.h"
 #include "tests/backend_ops/backends.h"
 #include "tests/backend_ops/harness.h"
@@ -17,6 +18,7 @@ using namespace s2dm;
 using namespace s2dm::backend_ops;
 
 int main(int argc, char** argv) {
+  s2dm::apply_runtime_env(argv);  // OpenBLAS kernels and OpenMP waiting (re-executes once)
   CLI::App app{"Checks (or times) every backend op against the CPU backend"};
   std::string mode = "check", backend_filter = "all", op_filter, dtype_filter = "all";
   int runs = 20;

@@ -1,0 +1,25 @@
+// What the CPU can do and which BLAS kernels run on it: for choosing kernels by feature flags
+// (never by a model list that ages) and for naming the machine in every benchmark line.
+#pragma once
+#include <string>
+
+namespace s2dm {
+
+struct CpuInfo {
+  std::string model;  // "Intel(R) Xeon(R) Processor", from /proc/cpuinfo
+  bool avx2 = false, fma = false;
+  bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false, avx512_fp16 = false;
+
+  static CpuInfo detect();  // this machine (cpuid through the compiler's builtins)
+  // The widest vector ISA: "AVX-512 (FP16)", "AVX-512", "AVX2+FMA" or "SSE".
+  std::string isa() const;
+};
+
+// OpenBLAS's kernel family for this process ("SkylakeX", "Haswell", "Prescott"...) and the
+// library's build ("OpenBLAS 0.3.21 ... (OpenMP)").
+std::string blas_core();
+std::string blas_config();
+// "Intel(R) Xeon(R) Processor, AVX-512 (FP16), OpenBLAS core SkylakeX (OPENBLAS_CORETYPE set by s2dm)"
+std::string describe_cpu_setup();
+
+}  // namespace s2dm
