@@ -17,6 +17,7 @@
 #include "engine/cpu/runtime_env.h"
 #include "engine/backend.h"
 #include "engine/dist/communicator.h"
+#include "engine/cpu/cpu_info.h"
 #include "engine/error.h"
 
 using namespace s2dm;
@@ -28,13 +29,6 @@ struct Options {
   int64_t min_bytes = 1024, max_bytes = int64_t{256} << 20, factor = 4;
   int iters = 20, warmup = 5;
 };
-
-std::string cpu_model() {
-  std::ifstream f("/proc/cpuinfo");
-  for (std::string l; std::getline(f, l);)
-    if (l.rfind("model name", 0) == 0) return l.substr(l.find(':') + 2);
-  return "unknown CPU";
-}
 
 Options parse(int argc, char** argv) {
   Options o;
@@ -66,7 +60,7 @@ int run(int argc, char** argv) {
   const bool lead = comm->rank() == 0;
   if (lead) {
     std::printf("# bench_allreduce: %d ranks, communicator %s, device %s, launcher %s\n# host CPU: %s\n", n,
-                comm->name().c_str(), device.str().c_str(), launch.launcher.c_str(), cpu_model().c_str());
+                comm->name().c_str(), device.str().c_str(), launch.launcher.c_str(), CpuInfo::detect().model.c_str());
     std::printf("# %12s %12s %10s %12s %12s %8s\n", "bytes", "floats", "time(us)", "algbw(GB/s)",
                 "busbw(GB/s)", "check");
   }

@@ -29,12 +29,12 @@
 #include "engine/cpu/runtime_env.h"
 #include "benchmarks/python_oracle.h"
 
+#include "engine/cpu/cpu_info.h"
 #include "engine/error.h"
 #include "engine/ops.h"
 
 // The engine runs its GEMMs on OpenBLAS, whose thread pool is process-wide: set it to match.
 extern "C" void openblas_set_num_threads(int);
-extern "C" char* openblas_get_corename(void);
 
 using namespace s2dm;
 
@@ -187,15 +187,6 @@ std::map<std::string, Timing> run_torch(const Options& o, const std::string& scr
   return out;
 }
 
-std::string cpu_model() {
-  std::ifstream f("/proc/cpuinfo");
-  std::string l;
-  while (std::getline(f, l)) {
-    if (l.rfind("model name", 0) == 0) return l.substr(l.find(':') + 2);
-  }
-  return "unknown";
-}
-
 // The reference script sits next to this source file (CMake compiles it by absolute path);
 // fall back to the working directory for relocated builds.
 std::string script_path() {
@@ -249,10 +240,9 @@ int main(int argc, char** argv) {
     const Options o = parse(argc, argv);
     omp_set_num_threads(o.threads);
     openblas_set_num_threads(o.threads);
-    std::printf("CPU: %s; threads: %d; OpenBLAS core: %s; float32; median of %d runs after %d "
-                "warm-up, best of %d alternating passes\n",
-                cpu_model().c_str(), o.threads, openblas_get_corename(), o.runs, o.warmup,
-                o.repeat);
+    std::printf("machine: %s; threads: %d; float32; median of %d runs after %d warm-up, best of %d "
+                "alternating passes\n",
+                describe_cpu_setup().c_str(), o.threads, o.runs, o.warmup, o.repeat);
 
     // Keeps the faster of two timings of the same case.
     auto keep_best = [](Timing& best, const Timing& t) {

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <omp.h>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "benchmarks/python_oracle.h"
 #include "diffusion/s2dm_loss.h"
 #include "diffusion/schedule.h"
+#include "engine/cpu/cpu_info.h"
 #include "engine/error.h"
 #include "engine/nn/flat_parameters.h"
 #include "engine/ops.h"
@@ -111,6 +113,8 @@ int main(int argc, char** argv) {
     openblas_set_num_threads(threads);
     std::printf("S²-DM training step, CPU float32, %d threads, median of %d after %d warm-up, best of %d\n",
                 threads, runs, warmup, repeat);
+    std::printf("machine: %s; GOMP_SPINCOUNT %s\n", describe_cpu_setup().c_str(),
+                std::getenv("GOMP_SPINCOUNT") ? std::getenv("GOMP_SPINCOUNT") : "(libgomp default)");
     std::printf("%-14s %6s %12s %12s %12s %8s\n", "model", "batch", "s2dm img/s", "torch img/s",
                 "s2dm ms/step", "ratio");
     for (const Case& c : {Case{"fmnist-small", 32}, Case{"fmnist-small", 64}, Case{"cifar10", 4}}) {

@@ -3,7 +3,8 @@
 # build-asan/ and runs them: the Catch2 suite except the backend-ops harness (the kernels there run
 # on the SIMT emulator, 5x slower under ASan; the same kernels run unsanitized in the main suite)
 # and the end-to-end and reliability scripts on the sanitized s2dm-train/s2dm-sample. Any report
-# fails the run (halt_on_error); leaks count too.
+# fails the run (halt_on_error); leaks count too. Warnings are the main build's business (-Werror
+# there): GCC reports false maybe-uninitialized warnings in libstdc++ under -fsanitize.
 #
 #   bash scripts/sanitize.sh [CATCH2_FILTER]
 set -euo pipefail
@@ -13,7 +14,7 @@ launcher=()
 if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DS2DM_CUDA=OFF -DS2DM_MPI=OFF \
-  -DS2DM_BUILD_BENCHMARKS=OFF -DS2DM_WERROR=ON "${launcher[@]}" \
+  -DS2DM_BUILD_BENCHMARKS=OFF -DS2DM_WERROR=OFF "${launcher[@]}" \
   -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
 cmake --build build-asan -j "$(nproc)" --target s2dm_tests s2dm-train s2dm-sample s2dm-compare-checkpoints
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1

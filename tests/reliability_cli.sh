@@ -171,21 +171,21 @@ check "SIGHUP between steps: exit 129 with a checkpoint (rc $rc, $ms ms)" test "
   --sample-steps 1000 --ckpt-every 1000 --out "$work/grid" >"$work/grid.log" 2>&1 &
 pid=$!; wait_for "$work/grid.log" "step       2/"; sleep 0.5
 stop_time "$pid" INT
-check "SIGINT inside a periodic grid: exit 130 within 2 s (rc $rc, $ms ms)" test "$rc" -eq 130 -a "$ms" -lt 2000
+check "SIGINT inside a periodic grid: exit 130 within 5 s (a loaded machine; about 0.1-0.3 s idle) (rc $rc, $ms ms)" test "$rc" -eq 130 -a "$ms" -lt 5000
 check "... with a checkpoint of that step" grep -q "stopped at step 2 while sampling" "$work/grid.log"
 
 "$bin/s2dm-train" --config "$work/tiny.json" --steps 2 --log-every 1 --sample-every 0 --sample-count 64 \
   --sample-steps 1000 --out "$work/final" >"$work/final.log" 2>&1 &
 pid=$!; wait_for "$work/final.log" "step       2/"; sleep 0.5
 stop_time "$pid" TERM
-check "SIGTERM inside the final grid: exit 143, not 0 (rc $rc, $ms ms)" test "$rc" -eq 143 -a "$ms" -lt 2000
+check "SIGTERM inside the final grid: exit 143, not 0 (rc $rc, $ms ms)" test "$rc" -eq 143 -a "$ms" -lt 5000
 check "... the checkpoint of the last step is kept" test -s "$work/final/checkpoint.safetensors"
 
 "$bin/s2dm-sample" "$ck" --steps 1000 --count 64 --grid "$work/s.png" >"$work/s.log" 2>&1 &
 pid=$!; sleep 1.5
 stop_time "$pid" INT
-check "SIGINT inside s2dm-sample: exit 130 within 2 s, nothing written (rc $rc, $ms ms)" \
-  test "$rc" -eq 130 -a "$ms" -lt 2000 -a ! -e "$work/s.png"
+check "SIGINT inside s2dm-sample: exit 130 within 5 s (a loaded machine; about 0.1-0.3 s idle), nothing written (rc $rc, $ms ms)" \
+  test "$rc" -eq 130 -a "$ms" -lt 5000 -a ! -e "$work/s.png"
 
 echo "$fails failed"
 test "$fails" -eq 0

@@ -10,7 +10,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -24,16 +23,26 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// PATH.tmp.PID.N files whose process is gone.
+// The PID of a temporary file NAME.tmp.PID.N (engine/io/atomic_file.cpp); -1 for other names.
+long temporary_pid(const std::string& name) {
+  const size_t tmp = name.rfind(".tmp.");
+  if (tmp == std::string::npos || tmp == 0) return -1;
+  const size_t dot = name.find('.', tmp + 5);
+  if (dot == std::string::npos || dot == tmp + 5 || dot + 1 == name.size()) return -1;
+  const auto digits = [&](size_t from, size_t to) {
+    return name.find_first_not_of("0123456789", from) >= to;
+  };
+  if (!digits(tmp + 5, dot) || !digits(dot + 1, name.size()) || dot - tmp - 5 > 9) return -1;
+  return std::stol(name.substr(tmp + 5, dot - tmp - 5));
+}
+
+// NAME.tmp.PID.N files whose process is gone.
 int remove_stale_temporaries(const fs::path& dir) {
-  static const std::regex tmp_name(R"(.+\.tmp\.(\d+)\.\d+)");
   int removed = 0;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    std::smatch m;
-    const std::string name = entry.path().filename().string();
-    if (!entry.is_regular_file() || !std::regex_match(name, m, tmp_name)) continue;
-    const long pid = std::stol(m[1].str());
+    const long pid = temporary_pid(entry.path().filename().string());
+    if (pid <= 0 || !entry.is_regular_file(ec)) continue;
     if (pid == ::getpid() || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)) {
       if (fs::remove(entry.path(), ec)) ++removed;
     }
