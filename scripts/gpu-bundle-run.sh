@@ -53,7 +53,7 @@ step kernel_bench      120 "$bin/bench_cuda_kernels"
 if ls /tmp/s2dm-bundle/data/t10k-images* >/dev/null 2>&1; then
   step train_smoke 120 "$bin/s2dm-train" --preset fmnist --device cuda --data-path /tmp/s2dm-bundle/data \
     --split t10k --batch 128 --steps 1000 --ema-decay 0.999 --log-every 100 --ckpt-every 1000 \
-    --sample-every 0 --sample-count 36 --out /tmp/s2dm-train
+    --sample-every 0 --sample-count 36 --out /tmp/s2dm-train --overwrite
   cp /tmp/s2dm-train/samples/*.png /tmp/s2dm-train/*.jsonl "$out/" 2>/dev/null
 fi
 # The NCCL path on one GPU rank (no mpirun there): the all-reduce itself, then the training step
@@ -71,7 +71,7 @@ if ls /tmp/s2dm-bundle/data/train-images* >/dev/null 2>&1; then
   # scripts/main.sh's GPU arguments.
   step main_job 400 "$bin/s2dm-train" --preset fmnist --device cuda --steps 6000 --batch 128 \
     --lr 2e-4 --ema-decay 0.999 --data-path /tmp/s2dm-bundle/data --sample-every 500 \
-    --sample-count 36 --log-every 500 --out /tmp/s2dm-main
+    --sample-count 36 --log-every 500 --out /tmp/s2dm-main --overwrite
   step main_job_sample 60 "$bin/s2dm-sample" /tmp/s2dm-main/checkpoint.safetensors --sampler ddpm \
     --steps 100 --count 64 --device cuda --grid "$out/samples.png"
   cp /tmp/s2dm-main/metrics.jsonl "$out/main-metrics.jsonl" 2>/dev/null

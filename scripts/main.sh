@@ -17,6 +17,7 @@ else
   train=(--preset fmnist-small --steps 1500 --batch 32 --lr 1e-3 --ema-decay 0.995)
   sample=()
 fi
-./build/tools/s2dm-train "${train[@]}" --sample-every 500 --sample-count 36 --out "$out" "$@"
+# --overwrite: running the job again starts it over in the same folder.
+./build/tools/s2dm-train "${train[@]}" --sample-every 500 --sample-count 36 --out "$out" --overwrite "$@"
 ./build/tools/s2dm-sample "$out/checkpoint.safetensors" --sampler ddpm --steps 100 --count 64 \
   "${sample[@]}" --grid "$out/samples.png"
