@@ -8,8 +8,8 @@
 #
 # Defaults: $OUT or gpu-results/, 420 s, every step. STEPS is a comma-separated subset of
 # backend_ops_check, device_tests, train_step_bench, kernel_bench, train_smoke, nccl_allreduce,
-# nccl_overhead, backend_ops_perf, all_tests, and main_job (the README's main job on the GPU, with a bundle made --with-train-set:
-# not in the default list, it takes about four minutes).
+# nccl_overhead, backend_ops_perf, all_tests, and main_job (the README's main job on the GPU, with
+# a bundle made --with-train-set: not in the default list, it takes about four minutes).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
