@@ -103,6 +103,15 @@ TEST_CASE("training configs reject bad values and unknown keys", "[train]") {
   CHECK_THROWS_WITH(TrainConfig::from_json(nlohmann::json{{"steps", int64_t{1} << 62}}), Catch::Contains("steps must be in [1, 1000000000000]"));
   CHECK_THROWS_WITH(TrainConfig::from_json(nlohmann::json{{"sample_steps", 1001}}), Catch::Contains("sample_steps must be in [1, 1000]"));
   CHECK_THROWS_WITH(TrainConfig::from_json(nlohmann::json{{"loss", {{"same_noise", 1}}}}), Catch::Contains("must be true or false"));
+  // Model blocks: numbers that would overflow int, or sizes no network has (found by fuzzing).
+  CHECK_THROWS_WITH(UNetConfig::from_json(nlohmann::json{{"ch", 2e112}}), Catch::Contains("'ch' must be an integer"));
+  CHECK_THROWS_WITH(UNetConfig::from_json(nlohmann::json{{"ch", int64_t{1} << 40}}), Catch::Contains("out of range"));
+  CHECK_THROWS_WITH(UNetConfig::from_json(nlohmann::json{{"ch", 1073741824}, {"ch_mult", {4}}}),
+                    Catch::Contains("beyond any real network"));
+  CHECK_THROWS_WITH(UNetConfig::from_json(nlohmann::json{{"ch_mult", std::vector<int>(40, 1)}}),
+                    Catch::Contains("at most 16 levels"));
+  CHECK_THROWS_WITH(UNetConfig::from_json(nlohmann::json{{"ch_mult", "1,2"}}), Catch::Contains("list of integers"));
+  CHECK(UNetConfig::from_json(unet_preset("celeba").to_json()).to_json() == unet_preset("celeba").to_json());
   CHECK_THROWS_WITH(TrainConfig::from_json(nlohmann::json{{"loss", {{"tau", 2}}}}), Catch::Contains("tau"));
   CHECK_THROWS_WITH(TrainConfig::from_json(nlohmann::json{{"data", {{"kind", "imagenet"}}}}), Catch::Contains("imagenet"));
   CHECK_THROWS_AS(TrainConfig::from_json(nlohmann::json{{"steps", "many"}}), Error);
