@@ -6,18 +6,7 @@ set -euo pipefail
 bin="$1/tools"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-fails=0
-check() {  # check NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then echo "ok: $name"; else echo "FAILED: $name"; fails=$((fails + 1)); fi
-}
-expect_error() {  # expect_error NAME PATTERN COMMAND...
-  local name=$1 pattern=$2; shift 2
-  local out rc=0
-  out=$("$@" 2>&1) || rc=$?
-  if [ "$rc" -ne 0 ] && grep -q -- "$pattern" <<<"$out"; then echo "ok: $name"
-  else echo "FAILED: $name (exit $rc): $out"; fails=$((fails + 1)); fi
-}
+source "$(dirname "$0")/cli_checks.sh"
 
 cat >"$work/tiny.json" <<'JSON'
 {"model": {"ch": 16, "ch_mult": [1, 2], "num_res_blocks": 1, "attn_resolutions": [16],

@@ -20,11 +20,7 @@ trap 'rm -rf "$work"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
 export OMP_NUM_THREADS=1
-fails=0
-check() {  # check NAME COMMAND...
-  local name=$1; shift
-  if "$@"; then echo "ok: $name"; else echo "FAILED: $name"; fails=$((fails + 1)); fi
-}
+source "$(dirname "$0")/../cli_checks.sh"
 mpi() {  # mpi NP COMMAND...
   local np=$1; shift
   timeout 300 "$mpiexec" --oversubscribe -np "$np" "$@"
