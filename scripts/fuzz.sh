@@ -14,14 +14,14 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 [[ "$seconds" =~ ^[0-9]+$ && "$seconds" -gt 0 ]] || { echo "usage: $0 [SECONDS_PER_TARGET]" >&2; exit 2; }
 runs="${S2DM_FUZZ_RUNS:-}"
-targets=(${S2DM_FUZZ_TARGETS:-safetensors npy npz idx cifar10 image train_config})
+read -r -a targets <<<"${S2DM_FUZZ_TARGETS:-safetensors npy npz idx cifar10 image train_config}"
 
 # Debian 12's clang is clang-14; libFuzzer and the sanitizer runtimes are in libclang-rt-14-dev
 # (only recommended by clang-14, so named here), and clang's OpenMP is libomp-14-dev.
 bash scripts/install-deps.sh clang-14 libclang-rt-14-dev libomp-14-dev
 cc=clang-14 cxx=clang++-14
 
-build=build-fuzz
+build="build-fuzz"
 sanitize="-fsanitize=address,undefined -fsanitize=fuzzer-no-link -fno-sanitize-recover=all"
 flags="$sanitize -fno-omit-frame-pointer -Wno-pass-failed -Wno-psabi"
 launcher=()

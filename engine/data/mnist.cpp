@@ -1,11 +1,14 @@
-// IDX file reading via zlib's gz* functions, which read gzip and plain files alike.
+// IDX file reading via zlib's gz* functions, which read gzip and plain files alike. The header is
+// read first and only the payload it announces after it, with size arithmetic overflow-checked.
 #include "engine/data/mnist.h"
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 
 #include "engine/error.h"
 
@@ -38,16 +41,77 @@ void check_magic(const std::string& path, const std::string& bytes, uint32_t wan
       path, kind, magic, want);
 }
 
-// Payload after a header of `header` bytes must hold exactly `need` bytes.
-void check_payload(const std::string& path, size_t size, size_t header, uint64_t need,
-                   const std::string& what) {
-  const uint64_t have = size - header;
+// A file read through zlib's gz* functions (gzip or plain alike) a piece at a time, so callers
+// read the header first and then only as much payload as it announces: a header's claim never
+// sizes an allocation by itself, and a compressed stream is never inflated past what is needed.
+class GzInput {
+ public:
+  explicit GzInput(const std::string& path) : path_(path) {
+    errno = 0;
+    f_ = gzopen(path.c_str(), "rb");
+    S2DM_CHECK(f_ != nullptr, "cannot open {}: {}", path,
+               errno != 0 ? std::strerror(errno) : "out of memory");
+    gzbuffer(f_, 1 << 20);
+  }
+  ~GzInput() {
+    if (f_ != nullptr) gzclose(f_);
+  }
+  GzInput(const GzInput&) = delete;
+  GzInput& operator=(const GzInput&) = delete;
+
+  // Appends up to n bytes to out; fewer only at the end of the file. The buffer grows with the
+  // data actually read (doubling), never by n up front.
+  void read(std::string& out, uint64_t n) {
+    constexpr size_t kMinChunk = size_t{1} << 16, kMaxChunk = size_t{1} << 26;
+    while (n > 0) {
+      const size_t at = out.size();
+      const size_t chunk = static_cast<size_t>(
+          std::min<uint64_t>(n, std::clamp<size_t>(at, kMinChunk, kMaxChunk)));
+      out.resize(at + chunk);
+      const int got = gzread(f_, out.data() + at, static_cast<unsigned>(chunk));
+      if (got < 0) {
+        int code = 0;
+        const std::string why = gzerror(f_, &code);
+        fail("cannot read {}: {} (the file is truncated or corrupt; download it again)", path_,
+             why);
+      }
+      out.resize(at + static_cast<size_t>(got));
+      if (got == 0) break;
+      n -= static_cast<uint64_t>(got);
+    }
+  }
+
+  // Closes the file, failing if zlib saw an error (a bad CRC or a cut-off gzip stream).
+  void close() {
+    int code = 0;
+    const std::string why = gzerror(f_, &code);
+    const int closed = gzclose(f_);
+    f_ = nullptr;
+    S2DM_CHECK(code == Z_OK && closed == Z_OK,
+               "cannot read {}: {} (the file is truncated or corrupt; download it again)", path_,
+               code != Z_OK ? why : "error closing the file");
+  }
+
+ private:
+  const std::string& path_;
+  gzFile f_ = nullptr;
+};
+
+// Reads the header (already in `b`, `header` bytes) announced payload of `need` bytes after it:
+// exactly that much must follow. One byte more is read to tell a longer file apart.
+void read_payload(GzInput& in, std::string& b, const std::string& path, size_t header,
+                  uint64_t need, const std::string& what) {
+  in.read(b, need < std::numeric_limits<uint64_t>::max() ? need + 1 : need);
+  const uint64_t have = b.size() - header;
   S2DM_CHECK(have >= need,
              "{}: truncated IDX file: the header announces {} ({} bytes), only {} "
              "bytes follow; download the file again",
              path, what, need, have);
-  S2DM_CHECK(have == need, "{}: {} unexpected bytes after the {} announced by the IDX header", path,
-             have - need, what);
+  S2DM_CHECK(have == need,
+             "{}: unexpected bytes after the {} announced by the IDX header (the file is longer "
+             "than its header says)",
+             path, what);
+  in.close();
 }
 
 std::string find_file(const std::string& dir, const std::string& split, bool images,
@@ -74,37 +138,17 @@ std::string find_file(const std::string& dir, const std::string& split, bool ima
 }  // namespace
 
 std::string read_maybe_gzip(const std::string& path) {
-  errno = 0;
-  gzFile f = gzopen(path.c_str(), "rb");
-  S2DM_CHECK(f != nullptr, "cannot open {}: {}", path,
-             errno != 0 ? std::strerror(errno) : "out of memory");
-  gzbuffer(f, 1 << 20);
+  GzInput in(path);
   std::string out;
-  constexpr unsigned kChunk = 1 << 20;
-  for (;;) {
-    const size_t at = out.size();
-    out.resize(at + kChunk);
-    const int n = gzread(f, out.data() + at, kChunk);
-    if (n < 0) {
-      int code = 0;
-      const std::string why = gzerror(f, &code);
-      gzclose(f);
-      fail("cannot read {}: {} (the file is truncated or corrupt; download it again)", path, why);
-    }
-    out.resize(at + static_cast<size_t>(n));
-    if (n == 0) break;
-  }
-  int code = 0;
-  const std::string why = gzerror(f, &code);
-  const int closed = gzclose(f);
-  S2DM_CHECK(code == Z_OK && closed == Z_OK,
-             "cannot read {}: {} (the file is truncated or corrupt; download it again)", path,
-             code != Z_OK ? why : "error closing the file");
+  in.read(out, std::numeric_limits<uint64_t>::max());
+  in.close();
   return out;
 }
 
 IdxImages read_idx_images(const std::string& path) {
-  const std::string b = read_maybe_gzip(path);
+  GzInput in(path);
+  std::string b;
+  in.read(b, 16);
   check_magic(path, b, kImagesMagic);
   S2DM_CHECK(b.size() >= 16, "{}: truncated IDX image header ({} bytes)", path, b.size());
   IdxImages img;
@@ -113,20 +157,28 @@ IdxImages read_idx_images(const std::string& path) {
   img.cols = be32(b, 12);
   S2DM_CHECK(img.rows > 0 && img.cols > 0, "{}: IDX images of {}x{} pixels", path, img.rows,
              img.cols);
-  const uint64_t need = static_cast<uint64_t>(img.count) * static_cast<uint64_t>(img.rows) *
-                        static_cast<uint64_t>(img.cols);
-  check_payload(path, b.size(), 16, need,
-                fmt::format("{} images of {}x{}", img.count, img.rows, img.cols));
+  // Three 32-bit factors can exceed 64 bits (2^31 images of 2^31 x 4 pixels wraps to 0).
+  uint64_t need = 0;
+  S2DM_CHECK(!__builtin_mul_overflow(static_cast<uint64_t>(img.count),
+                                     static_cast<uint64_t>(img.rows) *
+                                         static_cast<uint64_t>(img.cols),
+                                     &need),
+             "{}: corrupt IDX header: {} images of {}x{} pixels are more bytes than any file holds",
+             path, img.count, img.rows, img.cols);
+  read_payload(in, b, path, 16, need,
+               fmt::format("{} images of {}x{}", img.count, img.rows, img.cols));
   img.pixels.assign(b.begin() + 16, b.end());
   return img;
 }
 
 std::vector<uint8_t> read_idx_labels(const std::string& path) {
-  const std::string b = read_maybe_gzip(path);
+  GzInput in(path);
+  std::string b;
+  in.read(b, 8);
   check_magic(path, b, kLabelsMagic);
   S2DM_CHECK(b.size() >= 8, "{}: truncated IDX label header ({} bytes)", path, b.size());
   const uint32_t count = be32(b, 4);
-  check_payload(path, b.size(), 8, count, fmt::format("{} labels", count));
+  read_payload(in, b, path, 8, count, fmt::format("{} labels", count));
   return std::vector<uint8_t>(b.begin() + 8, b.end());
 }
 
@@ -155,7 +207,14 @@ std::shared_ptr<InMemoryDataset> load_mnist(const MnistOptions& options) {
 
   const int64_t p = options.pad;
   const int64_t h = idx.rows + 2 * p, w = idx.cols + 2 * p;
-  std::vector<uint8_t> pixels(static_cast<size_t>(idx.count * h * w), 0);
+  // The padded size is checked too: with zero images the header's dimensions are bounded by
+  // nothing in the file.
+  int64_t padded = 0;
+  S2DM_CHECK(!__builtin_mul_overflow(h, w, &padded) &&
+                 !__builtin_mul_overflow(padded, idx.count, &padded),
+             "{}: {} images of {}x{} pixels padded to {}x{} are too large", images_path,
+             idx.count, idx.rows, idx.cols, h, w);
+  std::vector<uint8_t> pixels(static_cast<size_t>(padded), 0);
   for (int64_t n = 0; n < idx.count; ++n)
     for (int64_t y = 0; y < idx.rows; ++y)
       std::memcpy(&pixels[static_cast<size_t>((n * h + y + p) * w + p)],

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <string_view>
 
 #include "engine/error.h"
 #include "engine/io/atomic_file.h"
@@ -66,6 +67,78 @@ void blit(const std::vector<double>& v, int64_t b, int64_t c, int64_t h, int64_t
         dst.at(y0 + y, x0 + x, ch) = unit_to_u8(src[(ch * h + y) * w + x]);
 }
 
+// Larger images are refused before decoding (64 megapixels: far beyond any training image).
+constexpr uint64_t kMaxImagePixels = uint64_t{1} << 26;
+
+// stb_image (the 2022 release Debian ships) builds each JPEG Huffman table from the 16 code-length
+// counts of a DHT segment without checking that they total at most 256, and writes one byte per
+// code into a 257-byte array: a 20-byte segment overruns the decoder's state by up to 3.8 KB.
+// This walks the file's segments the way stb does and refuses such a table first. Where stb
+// would stop at corrupt data, the walk goes on scanning for markers, so it looks at every DHT
+// segment stb could reach, and more.
+void check_jpeg_huffman_tables(std::string_view b, const std::string& path) {
+  const auto byte = [&](size_t i) -> unsigned { return static_cast<unsigned char>(b[i]); };
+  // SOI, which stb also accepts after extra 0xFF fill bytes; anything else is not a JPEG.
+  size_t i = 0;
+  while (i < b.size() && byte(i) == 0xff) ++i;
+  if (i == 0 || i >= b.size() || byte(i) != 0xd8) return;
+  ++i;
+  while (i < b.size()) {
+    // Between segments and inside entropy-coded data: everything up to the next 0xFF.
+    if (byte(i) != 0xff) {
+      ++i;
+      continue;
+    }
+    while (i < b.size() && byte(i) == 0xff) ++i;  // fill bytes
+    if (i >= b.size()) return;
+    const unsigned marker = byte(i++);
+    // Stuffed 0x00, TEM, RSTn, SOI and EOI stand alone; every other marker has a length.
+    if (marker == 0x00 || marker == 0x01 || (marker >= 0xd0 && marker <= 0xd9)) continue;
+    if (i + 2 > b.size()) return;
+    const size_t length = (byte(i) << 8) | byte(i + 1);
+    if (marker != 0xc4) {
+      i += std::max<size_t>(length, 2);
+      continue;
+    }
+    // DHT: tables of one class/id byte, 16 counts and their symbols, read while the segment
+    // length lasts; bytes past the end of the file read as zeros, as stb reads them.
+    int64_t left = static_cast<int64_t>(length) - 2;
+    size_t p = i + 2;
+    while (left > 0) {
+      size_t codes = 0;
+      for (size_t k = 1; k <= 16; ++k) codes += p + k < b.size() ? byte(p + k) : 0;
+      S2DM_CHECK(codes <= 256,
+                 "cannot decode image {}: corrupt JPEG (a Huffman table at byte {} declares {} "
+                 "codes, at most 256 are possible; remove or replace the file)",
+                 path, p, codes);
+      p += 17 + codes;
+      left -= static_cast<int64_t>(17 + codes);
+    }
+    i = p;
+  }
+}
+
+// stb_image grows its buffer for a PNG's IDAT chunk to the chunk's declared length before
+// reading it, so a 100-byte file declaring a 2 GiB chunk allocates 2 GiB. Every chunk up to IEND
+// must therefore fit in the file, checked here first (stb reads chunks in this same order).
+void check_png_chunks(std::string_view b, const std::string& path) {
+  const auto be32 = [&](size_t i) {
+    uint32_t v = 0;
+    for (size_t k = 0; k < 4; ++k) v = (v << 8) | static_cast<unsigned char>(b[i + k]);
+    return v;
+  };
+  size_t pos = 8;  // after the signature
+  while (pos + 8 <= b.size()) {
+    const uint64_t length = be32(pos);
+    S2DM_CHECK(length <= b.size() - pos - 8,
+               "cannot decode image {}: corrupt PNG (a chunk at byte {} declares {} bytes, only {} "
+               "follow; remove or replace the file)",
+               path, pos, length, b.size() - pos - 8);
+    if (b.substr(pos + 4, 4) == "IEND") return;
+    pos += 8 + static_cast<size_t>(length) + 4;  // header, data, CRC
+  }
+}
+
 }  // namespace
 
 ImageU8 read_image(const std::string& path, int channels) {
@@ -74,7 +147,26 @@ ImageU8 read_image(const std::string& path, int channels) {
   const std::string bytes = read_file(path);
   S2DM_CHECK(bytes.size() < static_cast<size_t>(std::numeric_limits<int>::max()),
              "{}: image file of {} bytes is too large to decode", path, bytes.size());
+  // Only PNG and JPEG reach stb: its other decoders (TGA has no signature at all) would take any
+  // file, and a few header bytes there announce images that take minutes to expand.
+  const bool png = bytes.starts_with("\x89PNG\r\n\x1a\n");
+  const size_t soi = bytes.find_first_not_of('\xff');  // stb skips 0xFF fill bytes before SOI
+  const bool jpeg = soi != 0 && soi != std::string::npos && bytes[soi] == '\xd8';
+  S2DM_CHECK(png || jpeg,
+             "cannot decode image {}: not a PNG or JPEG file (no PNG signature or JPEG SOI "
+             "marker; remove or replace the file)",
+             path);
+  if (png) check_png_chunks(bytes, path);
+  if (jpeg) check_jpeg_huffman_tables(bytes, path);
   int w = 0, h = 0, stored = 0;
+  // The header's size is checked before decoding: stb decodes every announced pixel even when
+  // the data runs out, so a 100-byte JPEG can announce 65535 x 65535 pixels.
+  if (stbi_info_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()),
+                            static_cast<int>(bytes.size()), &w, &h, &stored) != 0)
+    S2DM_CHECK(static_cast<uint64_t>(w) * static_cast<uint64_t>(h) <= kMaxImagePixels,
+               "cannot decode image {}: its header announces {}x{} pixels, more than the {} "
+               "s2dm reads (corrupt file?)",
+               path, w, h, kMaxImagePixels);
   stbi_uc* data = stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()),
                                         static_cast<int>(bytes.size()), &w, &h, &stored, channels);
   if (data == nullptr) {

@@ -29,9 +29,11 @@ struct ImageU8 {
   }
 };
 
-// Decodes any image stb_image reads (PNG, JPEG, BMP, GIF, TGA, PNM; 16-bit PNGs are reduced to
-// 8 bits). channels = 0 keeps the stored channel count; 1 converts to gray (stb's luma weights),
-// 3 to RGB (gray is replicated, alpha dropped), 2 and 4 add or keep alpha.
+// Decodes a PNG or JPEG file with stb_image (16-bit PNGs are reduced to 8 bits); other formats,
+// PNG chunks longer than the file, corrupt JPEG Huffman tables and images of more than 2^26
+// pixels are refused before decoding.
+// channels = 0 keeps the stored channel count; 1 converts to gray (stb's luma weights), 3 to RGB
+// (gray is replicated, alpha dropped), 2 and 4 add or keep alpha.
 ImageU8 read_image(const std::string& path, int channels = 0);
 
 // Writes PNG / JPEG (quality 1..100) files atomically.

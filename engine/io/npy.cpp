@@ -192,6 +192,13 @@ NpyHeader parse_npy_header(std::string_view bytes, const std::string& path) {
              bytes.size() - hstart);
   NpyHeader h = HeaderParser(bytes.substr(hstart, static_cast<size_t>(hlen)), path).parse();
   h.data_offset = hstart + static_cast<size_t>(hlen);
+  // A zero dimension makes the data empty whatever the others say, but tensors still compute
+  // strides from the other dimensions (zeros counted as one), so their product must fit int64:
+  // "(0, 2**62, 2**62)" would otherwise overflow there.
+  int64_t extent = 1;
+  for (int64_t d : h.shape)
+    S2DM_CHECK(!__builtin_mul_overflow(extent, std::max<int64_t>(d, 1), &extent),
+               "{}: .npy shape {} is too large (corrupt header?)", path, shape_str(h.shape));
   return h;
 }
 

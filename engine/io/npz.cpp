@@ -109,7 +109,16 @@ NpzArray parse_member(std::string_view bytes, const std::string& where) {
   return a;
 }
 
+// Deflate cannot expand data by more than this: a 258-byte match costs at least two bits.
+constexpr uint64_t kMaxDeflateRatio = 1032;
+
 std::string inflate_raw(std::string_view in, uint64_t size, const std::string& where) {
+  // The output buffer is sized from the directory's claim, so the claim is checked against what
+  // the compressed bytes can hold before anything is allocated.
+  S2DM_CHECK(size <= (in.size() + 1) * kMaxDeflateRatio,
+             "{}: corrupt .npz file (the member claims {} bytes uncompressed, more than its {} "
+             "compressed bytes can hold)",
+             where, size, in.size());
   std::string out(static_cast<size_t>(size), '\0');
   z_stream zs{};
   S2DM_CHECK(inflateInit2(&zs, -MAX_WBITS) == Z_OK, "{}: cannot initialise zlib", where);

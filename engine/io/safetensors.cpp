@@ -122,8 +122,21 @@ struct Entry {
   uint64_t begin = 0, end = 0;
 };
 
+// Nesting depth up to `limit`: stops descending there, so it is cheap and shallow itself.
+size_t nesting(const json& v, size_t limit) {
+  if (limit == 0 || !v.is_structured()) return 0;
+  size_t deepest = 0;
+  for (const json& child : v) deepest = std::max(deepest, nesting(child, limit - 1));
+  return deepest + 1;
+}
+
 // JSON fragments quoted in messages are cut short so a corrupt header cannot flood the output.
+// nlohmann's dump recurses once per nesting level, so a value nested thousands deep (a header of
+// "[[[[...") would overflow the stack: those are described instead of printed.
 std::string excerpt(const json& v) {
+  constexpr size_t kMaxNesting = 16;
+  if (nesting(v, kMaxNesting + 1) > kMaxNesting)
+    return fmt::format("a JSON {} nested more than {} levels deep", v.type_name(), kMaxNesting);
   std::string s = v.dump(-1, ' ', false, json::error_handler_t::replace);
   constexpr size_t kShown = 80;
   if (s.size() > kShown) s = s.substr(0, kShown) + "...";
@@ -229,6 +242,9 @@ Entry parse_entry(const std::string& path, const std::string& name, const json& 
   S2DM_CHECK(sh != v.end() && sh->is_array(), "{}: tensor '{}' has no \"shape\" array", path,
              name);
   uint64_t nbytes = e.dtype->size;
+  // Strides multiply every dimension (zeros counted as one), so that product must fit int64
+  // even when a zero dimension makes the tensor empty.
+  int64_t extent = 1;
   for (const json& d : *sh) {
     S2DM_CHECK(d.is_number_unsigned() && d.get<uint64_t>() <= kMaxDim,
                "{}: tensor '{}': shape must hold non-negative integers, got {}", path, name,
@@ -237,6 +253,9 @@ Entry parse_entry(const std::string& path, const std::string& name, const json& 
     S2DM_CHECK(ud == 0 || nbytes <= std::numeric_limits<uint64_t>::max() / ud,
                "{}: tensor '{}': shape {} is too large", path, name, excerpt(*sh));
     nbytes *= ud;
+    S2DM_CHECK(!__builtin_mul_overflow(extent, std::max<int64_t>(static_cast<int64_t>(ud), 1),
+                                       &extent),
+               "{}: tensor '{}': shape {} is too large", path, name, excerpt(*sh));
     e.shape.push_back(static_cast<int64_t>(ud));
   }
 
