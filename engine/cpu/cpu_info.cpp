@@ -11,12 +11,16 @@ namespace s2dm {
 
 CpuInfo CpuInfo::detect() {
   CpuInfo c;
+  // One pass over /proc/cpuinfo: the model name, and the flags GCC 12's builtins do not know
+  // (avx512fp16).
   std::ifstream f("/proc/cpuinfo");
-  for (std::string line; std::getline(f, line);)
-    if (line.rfind("model name", 0) == 0) {
-      c.model = line.substr(line.find(':') + 2);
-      break;
+  for (std::string line; std::getline(f, line) && (c.model.empty() || !c.avx512_fp16);) {
+    if (c.model.empty() && line.rfind("model name", 0) == 0) c.model = line.substr(line.find(':') + 2);
+    if (line.rfind("flags", 0) == 0) {
+      c.avx512_fp16 = line.find(" avx512_fp16") != std::string::npos;
+      if (!c.model.empty()) break;
     }
+  }
   if (c.model.empty()) c.model = "unknown CPU";
   __builtin_cpu_init();
   c.avx2 = __builtin_cpu_supports("avx2");
@@ -25,13 +29,6 @@ CpuInfo CpuInfo::detect() {
   c.avx512bw = __builtin_cpu_supports("avx512bw");
   c.avx512vl = __builtin_cpu_supports("avx512vl");
   c.avx512dq = __builtin_cpu_supports("avx512dq");
-  // GCC 12's builtin knows no avx512fp16; the kernel's flag list does.
-  std::ifstream g("/proc/cpuinfo");
-  for (std::string line; std::getline(g, line);)
-    if (line.rfind("flags", 0) == 0) {
-      c.avx512_fp16 = line.find(" avx512_fp16") != std::string::npos;
-      break;
-    }
   return c;
 }
 
