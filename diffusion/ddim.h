@@ -1,5 +1,5 @@
-// DDIM (method.md §6, the reference code's generalized_steps): x0̂ from ε̂, then a jump to s with
-// a share η of fresh noise. η = 0 is the deterministic probability-flow sampler. No clipping.
+// DDIM (docs/method.md §6, the reference code's generalized_steps): x0̂ from ε̂, then a jump to s
+// with a share η of fresh noise. η = 0 is the deterministic probability-flow sampler. No clipping.
 #pragma once
 #include <vector>
 

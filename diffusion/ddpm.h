@@ -1,4 +1,4 @@
-// DDPM ancestral sampling (method.md §6) on the full 1000 steps or any subsequence, as the
+// DDPM ancestral sampling (docs/method.md §6) on the full 1000 steps or any subsequence, as the
 // reference code's ddpm_steps does it: x0̂ clipped to [−1, 1], the posterior mean of
 // q(x_s | x_t, x0̂), and noise added on every step except the one from t = 0.
 #pragma once

@@ -1,5 +1,5 @@
-// DEIS tAB (method.md §6): the exact solution of the VP probability-flow ODE in ε form with ε(τ)
-// replaced by the Lagrange polynomial (in τ) through the last r+1 predictions:
+// DEIS tAB (docs/method.md §6): the exact solution of the VP probability-flow ODE in ε form with
+// ε(τ) replaced by the Lagrange polynomial (in τ) through the last r+1 predictions:
 //   x_s = Ψ(s,t)·x_t + Σ_j C_j·ε̂_j,  Ψ = √(ᾱ_s/ᾱ_t),
 //   C_j = ∫_t^s Ψ(s,τ)·(−½·dlogᾱ/dτ)/√(1−ᾱ_τ)·ℓ_j(τ) dτ = √ᾱ_s · ∫_{ρ_t}^{ρ_s} ℓ_j(τ(ρ)) dρ,
 // with ρ = √((1−ᾱ)/ᾱ) over the continuous schedule (log ᾱ linear between integer steps, ᾱ(−1) = 1).

@@ -1,4 +1,4 @@
-// Spherical interpolation between two noise tensors (method.md §6, the DDIM paper's latent
+// Spherical interpolation between two noise tensors (docs/method.md §6, the DDIM paper's latent
 // interpolation): z(a) = sin((1−a)θ)/sinθ·z1 + sin(aθ)/sinθ·z2, θ the angle between z1 and z2 taken
 // over all elements. Each z(a) is then sampled with DDIM η = 0 by the caller.
 #pragma once

@@ -1,5 +1,5 @@
-// Pseudo numerical methods (PNDM, method.md §6): linear multistep on ε̂ with the DDIM η = 0 step as
-// the transfer, started by pseudo Runge–Kutta (F-PNDM) or pseudo improved Euler (S-PNDM).
+// Pseudo numerical methods (PNDM, docs/method.md §6): linear multistep on ε̂ with the DDIM η = 0
+// step as the transfer, started by pseudo Runge–Kutta (F-PNDM) or pseudo improved Euler (S-PNDM).
 #pragma once
 #include <vector>
 

@@ -1,5 +1,5 @@
-// The S²-DM training loss of method.md §3: ℓ0 on the noise that built x_t plus a skip term that
-// ties the prediction to the jump from t back to t−skip.
+// The S²-DM training loss of docs/method.md §3: ℓ0 on the noise that built x_t plus a skip term
+// that ties the prediction to the jump from t back to t−skip.
 //
 // Per sample i (out = ε_θ(x_t, t), reduction R = mean over all non-batch dims, or sum):
 //   α_skip = ᾱ_t / ᾱ_{max(t−skip, 0)},  c = √((1 − α_skip) / α_skip)

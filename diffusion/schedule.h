@@ -1,4 +1,4 @@
-// The forward process of method.md §2: the linear β schedule, ᾱ, antithetic time sampling and
+// The forward process of docs/method.md §2: the linear β schedule, ᾱ, antithetic time sampling and
 // q(x_t | x_0).
 //
 // Invariants:

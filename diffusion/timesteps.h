@@ -1,5 +1,5 @@
-// Which of the T training steps a sampler visits (method.md §6). Lists are ascending, start at 0
-// and may hold duplicates (the quadratic list does for large S, as in the reference code);
+// Which of the T training steps a sampler visits (docs/method.md §6). Lists are ascending, start
+// at 0 and may hold duplicates (the quadratic list does for large S, as in the reference code);
 // samplers walk them from the largest step down and finish with a step to t = −1.
 #pragma once
 #include <cstdint>

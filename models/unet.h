@@ -1,4 +1,4 @@
-// The DDPM/DDIM UNet (method.md §5) with the public checkpoints' parameter names:
+// The DDPM/DDIM UNet (docs/method.md §5) with the public checkpoints' parameter names:
 // temb.dense.{0,1}, conv_in, down.<level>.block.<i>.{norm1,conv1,temb_proj,norm2,conv2,nin_shortcut},
 // down.<level>.attn.<i>.{norm,q,k,v,proj_out}, down.<level>.downsample.conv, mid.{block_1,attn_1,
 // block_2}, up.<level>.block.<i>, up.<level>.attn.<i>, up.<level>.upsample.conv, norm_out, conv_out.

@@ -1,4 +1,4 @@
-// UNet configuration and the named presets (method.md §5).
+// UNet configuration and the named presets (docs/method.md §5).
 #pragma once
 #include <string>
 #include <vector>

@@ -1,4 +1,4 @@
-// Walks the same structure models/unet.cpp builds (method.md §5), per image.
+// Walks the same structure models/unet.cpp builds (docs/method.md §5), per image.
 #include "models/unet_flops.h"
 
 #include <algorithm>

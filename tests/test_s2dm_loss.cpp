@@ -18,7 +18,7 @@ struct Expected {
   int64_t skip_count = 0;
 };
 
-// method.md §3 written out element by element.
+// docs/method.md §3 written out element by element.
 Expected by_hand(const NoiseSchedule& s, const Tensor& out, const Tensor& e1, const Tensor& e2,
                  const std::vector<int64_t>& t, int64_t skip, double tau, bool sum_pixels) {
   const auto o = out.to_vector(), a = e1.to_vector(), b = e2.to_vector();

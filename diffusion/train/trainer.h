@@ -1,6 +1,6 @@
-// The S²-DM training loop (method.md §3–4): antithetic time steps, x_t from fresh noise, the UNet's
-// ε̂, the S²-DM loss, Adam with gradient clipping, EMA; periodic atomic checkpoints, sample grids,
-// a progress line and a JSONL metrics file.
+// The S²-DM training loop (docs/method.md §3–4): antithetic time steps, x_t from fresh noise, the
+// UNet's ε̂, the S²-DM loss, Adam with gradient clipping, EMA; periodic atomic checkpoints, sample
+// grids, a progress line and a JSONL metrics file.
 //
 // Data parallel (options.comm with several ranks): every rank draws the global batch's time steps,
 // loads its own slice of the global batch and draws that slice's noise and dropout at the

@@ -1,8 +1,8 @@
 """PyTorch reference implementations of s2dm's model and loss.
 
 Used by the golden-file generators (tests/golden), the PyTorch side of the benchmarks, and the
-checkpoint converter: the DDPM/DDIM UNet (method.md §5) with the public checkpoints' parameter
-names, the linear noise schedule and the S²-DM loss (method.md §3).
+checkpoint converter: the DDPM/DDIM UNet (docs/method.md §5) with the public checkpoints'
+parameter names, the linear noise schedule and the S²-DM loss (docs/method.md §3).
 """
 import math
 
@@ -161,7 +161,10 @@ def alphas_cumprod(T=1000):
 
 
 def s2dm_loss(out, e1, e2, t, skip=9, tau=0.99):
-    """L = mean_i [ℓ0 if t_i < skip else τ·ℓ0 + (1−τ)·ℓskip] (method.md §3), MEAN over C,H,W."""
+    """L = mean_i [ℓ0 if t_i < skip else τ·ℓ0 + (1−τ)·ℓskip], MEAN over C,H,W.
+
+    The loss of docs/method.md §3.
+    """
     ab = alphas_cumprod().to(device=out.device, dtype=out.dtype)
     a_skip = ab[t] / ab[torch.clamp(t - skip, min=0)]
     c = torch.sqrt((1 - a_skip) / a_skip)[:, None, None, None]
