@@ -4,6 +4,7 @@
 // Debian's python3-torch) at the same thread count, measured in the same run.
 //
 //   bench_train_step [--threads T] [--runs R] [--warmup W] [--repeat K] [--no-torch] [--only PRESET]
+//                    [--profile STEPS]   (then each op's share of the step: engine/op_profile.h)
 //
 // --repeat K alternates the two sides K times and keeps each side's best median, so a busy
 // machine penalises neither side more than the other.
@@ -22,6 +23,7 @@
 #include "engine/cpu/cpu_info.h"
 #include "engine/error.h"
 #include "engine/nn/flat_parameters.h"
+#include "engine/op_profile.h"
 #include "engine/ops.h"
 #include "engine/optim/adam.h"
 #include "models/unet.h"
@@ -42,7 +44,7 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-double time_ours(const Case& c, int runs, int warmup) {
+double time_ours(const Case& c, int runs, int warmup, int profile_steps) {
   Generator init(0), noise(1);
   UNetConfig cfg = unet_preset(c.preset);
   UNet model(cfg, init);
@@ -66,6 +68,14 @@ double time_ours(const Case& c, int runs, int warmup) {
     const auto t0 = std::chrono::steady_clock::now();
     step();
     times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  if (profile_steps > 0) {
+    clear_op_profile();
+    enable_op_profile();
+    for (int i = 0; i < profile_steps; ++i) step();
+    disable_op_profile();
+    std::printf("%s %lld: %s", c.preset.c_str(), static_cast<long long>(c.batch),
+                format_op_profile(profile_steps, median(times)).c_str());
   }
   return median(times);
 }
@@ -92,7 +102,7 @@ double time_torch(const Case& c, int threads, int runs, int warmup) {
 int main(int argc, char** argv) {
   s2dm::apply_runtime_env(argv);  // OpenBLAS kernels and OpenMP waiting (re-executes once)
   try {
-    int threads = omp_get_max_threads(), runs = 5, warmup = 2, repeat = 1;
+    int threads = omp_get_max_threads(), runs = 5, warmup = 2, repeat = 1, profile = 0;
     bool torch = true;
     std::string only;
     for (int i = 1; i < argc; ++i) {
@@ -105,9 +115,10 @@ int main(int argc, char** argv) {
       else if (a == "--runs") runs = value();
       else if (a == "--warmup") warmup = value();
       else if (a == "--repeat") repeat = value();
+      else if (a == "--profile") profile = value();
       else if (a == "--no-torch") torch = false;
       else if (a == "--only") only = argv[++i < argc ? i : i - 1];
-      else fail("unknown argument '{}' (use --threads T --runs R --warmup W --no-torch --only PRESET)", a);
+      else fail("unknown argument '{}' (use --threads T --runs R --warmup W --repeat K --no-torch --only PRESET --profile STEPS)", a);
     }
     omp_set_num_threads(threads);
     openblas_set_num_threads(threads);
@@ -121,7 +132,7 @@ int main(int argc, char** argv) {
       if (!only.empty() && c.preset != only) continue;
       double ours = 1e30, ref = torch ? 1e30 : -1;
       for (int k = 0; k < repeat; ++k) {
-        ours = std::min(ours, time_ours(c, runs, warmup));
+        ours = std::min(ours, time_ours(c, runs, warmup, k == 0 ? profile : 0));
         if (torch) ref = std::min(ref, time_torch(c, threads, runs, warmup));
       }
       const double ours_ips = static_cast<double>(c.batch) / ours;

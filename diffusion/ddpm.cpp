@@ -10,26 +10,16 @@
 
 namespace s2dm {
 
-namespace {
-
-// The engine has no clamp primitive, so the clip goes through host memory; one round trip per step
-// is small next to a network evaluation.
-Tensor clip_unit(const Tensor& x) {
-  auto v = x.to_vector();
-  for (double& e : v) e = std::clamp(e, -1.0, 1.0);
-  return Tensor::from_vector(v, x.shape(), x.dtype(), x.device());
-}
-
-}  // namespace
-
 Tensor ddpm_step(const Tensor& x, const Tensor& eps, double a_t, double a_s, DdpmVariance variance,
                  bool add_noise, const Tensor& noise) {
   S2DM_CHECK(x.shape() == eps.shape(), "ddpm_step: x {} and eps {} differ in shape", x.str(),
              eps.str());
   S2DM_CHECK(a_t > 0.0 && a_t < 1.0 && a_s >= a_t && a_s <= 1.0,
              "ddpm_step: need 0 < a_t < 1 and a_t <= a_s <= 1, got {} and {}", a_t, a_s);
-  const Tensor x0 = clip_unit(sub(mul_scalar(x, std::sqrt(1.0 / a_t)),
-                                  mul_scalar(eps, std::sqrt(1.0 / a_t - 1.0))));
+  // x̂0 clipped to the data range [-1, 1], on the device.
+  const Tensor x0 = clamp(sub(mul_scalar(x, std::sqrt(1.0 / a_t)),
+                              mul_scalar(eps, std::sqrt(1.0 / a_t - 1.0))),
+                          -1.0, 1.0);
   const double beta = 1.0 - a_t / a_s;
   Tensor mean = add(mul_scalar(x0, std::sqrt(a_s) * beta / (1.0 - a_t)),
                     mul_scalar(x, std::sqrt(1.0 - beta) * (1.0 - a_s) / (1.0 - a_t)));

@@ -5,13 +5,15 @@
 #include <atomic>
 
 #include "engine/error.h"
+#include "engine/op_profile.h"
 #ifdef S2DM_HAVE_CUDA
 #include "engine/cuda/cuda_backend.h"
 #endif
 
 namespace s2dm {
 
-Backend& cpu_backend();  // engine/cpu/cpu_backend.cpp
+Backend& cpu_backend();           // engine/cpu/cpu_backend.cpp
+Backend& profiled(Backend& inner);  // engine/op_profile.cpp
 
 namespace {
 std::array<Backend*, 3>& registry() {
@@ -36,18 +38,16 @@ void register_backend(DeviceType type, Backend* backend) {
   registry()[static_cast<size_t>(type)] = backend;
 }
 
-Backend& backend_for(Device device) {
+namespace {
+Backend& lookup(Device device) {
   switch (device.type) {
     case DeviceType::CPU: return cpu_backend();
     case DeviceType::CUDA:
 #ifdef S2DM_HAVE_CUDA
     {
       // The first call probes the devices; without a usable one it throws naming the missing
-      // driver or device. A backend registered for CUDA (a profiler wrapping the real one)
-      // stands in for cuda:0.
-      Backend& b = cuda_backend(device.index);
-      Backend* r = registry()[static_cast<size_t>(DeviceType::CUDA)];
-      return device.index == 0 && r ? *r : b;
+      // driver or device.
+      return cuda_backend(device.index);
     }
 #else
       fail("device {} is not available: this build has no CUDA backend; use --device cpu, or "
@@ -62,6 +62,14 @@ Backend& backend_for(Device device) {
     }
   }
   fail("unknown device type {}", static_cast<int>(device.type));
+}
+
+}  // namespace
+
+// Every op goes through here, so this is where profiling wraps the backends (engine/op_profile.h).
+Backend& backend_for(Device device) {
+  Backend& b = lookup(device);
+  return op_profile_enabled() ? profiled(b) : b;
 }
 
 }  // namespace s2dm

@@ -10,13 +10,7 @@
 #include <cmath>
 #include <cstdint>
 
-#if !defined(S2DM_HD)
-#if defined(__CUDACC__)
-#define S2DM_HD __host__ __device__ __forceinline__
-#else
-#define S2DM_HD inline
-#endif
-#endif
+#include "kernels/host_device.h"
 
 namespace s2dm::adam {
 

@@ -1,5 +1,5 @@
-// Elementwise kernels: unary and its derivative, binary (broadcast and strided operands), scalar,
-// axpy and dropout.
+// Elementwise kernels: unary and its derivative, clamp and its derivative, binary (broadcast and
+// strided operands), scalar, axpy and dropout. The per-element math is kernels/elementwise_math.h.
 //
 // Dense launches: blocks of 256 threads take tiles of 4·256 elements (grid-stride over tiles, the
 // grid capped at 65535 blocks); thread t handles elements t, t+256, t+512, t+768 of a tile, so
@@ -55,54 +55,32 @@ __device__ __forceinline__ T sigmoid_of(T x) {
   return T(1) / (T(1) + exp_of(-x));
 }
 
-template <UnaryKind Op, typename T>
+// The Math policy of kernels/elementwise_math.h: CUDA's accurate functions.
+struct DeviceMath {
+  template <typename T>
+  static __device__ __forceinline__ T exp(T v) { return exp_of(v); }
+  template <typename T>
+  static __device__ __forceinline__ T log(T v) { return log_of(v); }
+  template <typename T>
+  static __device__ __forceinline__ T sqrt(T v) { return sqrt_of(v); }
+  template <typename T>
+  static __device__ __forceinline__ T pow(T v, T e) { return pow_of(v, e); }
+  template <typename T>
+  static __device__ __forceinline__ T sigmoid(T v) { return sigmoid_of(v); }
+};
+
+template <UnaryOp Op, typename T>
 __device__ __forceinline__ T unary_value(T x) {
-  if constexpr (Op == UnaryKind::Neg) return -x;
-  else if constexpr (Op == UnaryKind::Exp) return exp_of(x);
-  else if constexpr (Op == UnaryKind::Log) return log_of(x);
-  else if constexpr (Op == UnaryKind::Sqrt) return sqrt_of(x);
-  else if constexpr (Op == UnaryKind::Sigmoid) return sigmoid_of(x);
-  else if constexpr (Op == UnaryKind::Silu) return x * sigmoid_of(x);
-  else return x * x;
+  return elementwise::unary_value<Op, DeviceMath>(x);
 }
-
-// d f(x) / dx, written as the CPU backend writes it.
-template <UnaryKind Op, typename T>
+template <UnaryOp Op, typename T>
 __device__ __forceinline__ T unary_derivative(T x) {
-  if constexpr (Op == UnaryKind::Neg) {
-    return T(-1);
-  } else if constexpr (Op == UnaryKind::Exp) {
-    return exp_of(x);
-  } else if constexpr (Op == UnaryKind::Log) {
-    return T(1) / x;
-  } else if constexpr (Op == UnaryKind::Sqrt) {
-    return T(0.5) / sqrt_of(x);
-  } else if constexpr (Op == UnaryKind::Sigmoid) {
-    const T s = sigmoid_of(x);
-    return s * (T(1) - s);
-  } else if constexpr (Op == UnaryKind::Silu) {
-    const T s = sigmoid_of(x);
-    return s * (T(1) + x * (T(1) - s));
-  } else {
-    return T(2) * x;
-  }
+  return elementwise::unary_derivative<Op, DeviceMath>(x);
 }
-
-template <BinaryKind Op, typename T>
-__device__ __forceinline__ T binary_value(T a, T b) {
-  if constexpr (Op == BinaryKind::Add) return a + b;
-  else if constexpr (Op == BinaryKind::Sub) return a - b;
-  else if constexpr (Op == BinaryKind::Mul) return a * b;
-  else return a / b;
-}
-
-template <ScalarKind Op, typename T>
+using elementwise::binary_value;
+template <ScalarOp Op, typename T>
 __device__ __forceinline__ T scalar_value(T x, T s) {
-  if constexpr (Op == ScalarKind::Add) return x + s;
-  else if constexpr (Op == ScalarKind::Mul) return x * s;
-  else if constexpr (Op == ScalarKind::Pow) return pow_of(x, s);
-  else if constexpr (Op == ScalarKind::RSub) return s - x;
-  else return s / x;
+  return elementwise::scalar_value<Op, DeviceMath>(x, s);
 }
 
 // out[i] = f(in[i]...) for every i < n, over this block's tiles (see the file comment).
@@ -121,24 +99,24 @@ __device__ __forceinline__ void map_dense(int64_t n, F f, T* out, const In*... i
   }
 }
 
-template <UnaryKind Op, typename T>
+template <UnaryOp Op, typename T>
 __global__ void __launch_bounds__(kBlock) unary_kernel(const T* x, T* y, int64_t n) {
   map_dense(n, [](T v) { return unary_value<Op>(v); }, y, x);
 }
 
-template <UnaryKind Op, typename T>
+template <UnaryOp Op, typename T>
 __global__ void __launch_bounds__(kBlock)
     unary_backward_kernel(const T* x, const T* dy, T* dx, int64_t n) {
   map_dense(n, [](T v, T g) { return g * unary_derivative<Op>(v); }, dx, x, dy);
 }
 
-template <BinaryKind Op, typename T>
+template <BinaryOp Op, typename T>
 __global__ void __launch_bounds__(kBlock)
     binary_kernel(const T* a, const T* b, T* out, int64_t n) {
   map_dense(n, [](T u, T v) { return binary_value<Op>(u, v); }, out, a, b);
 }
 
-template <BinaryKind Op, typename T>
+template <BinaryOp Op, typename T>
 __global__ void __launch_bounds__(kBlock)
     binary_strided_kernel(const T* a, const T* b, T* out, StridedLayout<3> layout, int64_t n) {
   for (int64_t base = blockIdx.x * kTile; base < n; base += gridDim.x * kTile) {
@@ -152,9 +130,21 @@ __global__ void __launch_bounds__(kBlock)
   }
 }
 
-template <ScalarKind Op, typename T>
+template <ScalarOp Op, typename T>
 __global__ void __launch_bounds__(kBlock) scalar_kernel(const T* x, T s, T* y, int64_t n) {
   map_dense(n, [s](T v) { return scalar_value<Op>(v, s); }, y, x);
+}
+
+template <typename T>
+__global__ void __launch_bounds__(kBlock) clamp_kernel(const T* x, T lo, T hi, T* y, int64_t n) {
+  map_dense(n, [lo, hi](T v) { return elementwise::clamp_value(v, lo, hi); }, y, x);
+}
+
+template <typename T>
+__global__ void __launch_bounds__(kBlock)
+    clamp_backward_kernel(const T* x, T lo, T hi, const T* dy, T* dx, int64_t n) {
+  map_dense(n, [lo, hi](T v, T g) { return g * elementwise::clamp_derivative(v, lo, hi); }, dx, x,
+            dy);
 }
 
 template <typename T>
@@ -177,72 +167,33 @@ __global__ void __launch_bounds__(kBlock) dropout_kernel(const T* in, T* out, in
   }
 }
 
-// Calls f(std::integral_constant<Kind, op>) for the runtime op, so launchers name one kernel
-// template for all ops.
-template <typename F>
-void with_unary(UnaryKind op, F f) {
-  using K = UnaryKind;
-  switch (op) {
-    case K::Neg: f(std::integral_constant<K, K::Neg>{}); return;
-    case K::Exp: f(std::integral_constant<K, K::Exp>{}); return;
-    case K::Log: f(std::integral_constant<K, K::Log>{}); return;
-    case K::Sqrt: f(std::integral_constant<K, K::Sqrt>{}); return;
-    case K::Sigmoid: f(std::integral_constant<K, K::Sigmoid>{}); return;
-    case K::Silu: f(std::integral_constant<K, K::Silu>{}); return;
-    case K::Square: f(std::integral_constant<K, K::Square>{}); return;
-  }
-}
-
-template <typename F>
-void with_binary(BinaryKind op, F f) {
-  using K = BinaryKind;
-  switch (op) {
-    case K::Add: f(std::integral_constant<K, K::Add>{}); return;
-    case K::Sub: f(std::integral_constant<K, K::Sub>{}); return;
-    case K::Mul: f(std::integral_constant<K, K::Mul>{}); return;
-    case K::Div: f(std::integral_constant<K, K::Div>{}); return;
-  }
-}
-
-template <typename F>
-void with_scalar(ScalarKind op, F f) {
-  using K = ScalarKind;
-  switch (op) {
-    case K::Add: f(std::integral_constant<K, K::Add>{}); return;
-    case K::Mul: f(std::integral_constant<K, K::Mul>{}); return;
-    case K::Pow: f(std::integral_constant<K, K::Pow>{}); return;
-    case K::RSub: f(std::integral_constant<K, K::RSub>{}); return;
-    case K::RDiv: f(std::integral_constant<K, K::RDiv>{}); return;
-  }
-}
-
 }  // namespace
 
 template <typename T>
-void launch_unary(UnaryKind op, const T* x, T* y, int64_t n, cudaStream_t stream) {
+void launch_unary(UnaryOp op, const T* x, T* y, int64_t n, cudaStream_t stream) {
   if (n <= 0) return;
-  with_unary(op, [&](auto k) {
+  elementwise::with_op(op, [&](auto k) {
     launch(unary_kernel<decltype(k)::value, T>, blocks_for(n, kTile), kBlock, 0, stream, x, y, n);
   });
 }
 
 template <typename T>
-void launch_unary_backward(UnaryKind op, const T* x, const T* dy, T* dx, int64_t n,
+void launch_unary_backward(UnaryOp op, const T* x, const T* dy, T* dx, int64_t n,
                            cudaStream_t stream) {
   if (n <= 0) return;
-  with_unary(op, [&](auto k) {
+  elementwise::with_op(op, [&](auto k) {
     launch(unary_backward_kernel<decltype(k)::value, T>, blocks_for(n, kTile), kBlock, 0, stream,
            x, dy, dx, n);
   });
 }
 
 template <typename T>
-void launch_binary(BinaryKind op, const T* a, const T* b, T* out, const StridedLayout<3>& layout,
+void launch_binary(BinaryOp op, const T* a, const T* b, T* out, const StridedLayout<3>& layout,
                    cudaStream_t stream) {
   const int64_t n = layout.numel();
   if (n <= 0) return;
-  with_binary(op, [&](auto k) {
-    constexpr BinaryKind kOp = decltype(k)::value;
+  elementwise::with_op(op, [&](auto k) {
+    constexpr BinaryOp kOp = decltype(k)::value;
     if (layout.linear())
       launch(binary_kernel<kOp, T>, blocks_for(n, kTile), kBlock, 0, stream, a, b, out, n);
     else
@@ -252,12 +203,25 @@ void launch_binary(BinaryKind op, const T* a, const T* b, T* out, const StridedL
 }
 
 template <typename T>
-void launch_scalar(ScalarKind op, const T* x, T s, T* y, int64_t n, cudaStream_t stream) {
+void launch_scalar(ScalarOp op, const T* x, T s, T* y, int64_t n, cudaStream_t stream) {
   if (n <= 0) return;
-  with_scalar(op, [&](auto k) {
+  elementwise::with_op(op, [&](auto k) {
     launch(scalar_kernel<decltype(k)::value, T>, blocks_for(n, kTile), kBlock, 0, stream, x, s,
            y, n);
   });
+}
+
+template <typename T>
+void launch_clamp(const T* x, T lo, T hi, T* y, int64_t n, cudaStream_t stream) {
+  if (n <= 0) return;
+  launch(clamp_kernel<T>, blocks_for(n, kTile), kBlock, 0, stream, x, lo, hi, y, n);
+}
+
+template <typename T>
+void launch_clamp_backward(const T* x, T lo, T hi, const T* dy, T* dx, int64_t n,
+                           cudaStream_t stream) {
+  if (n <= 0) return;
+  launch(clamp_backward_kernel<T>, blocks_for(n, kTile), kBlock, 0, stream, x, lo, hi, dy, dx, n);
 }
 
 template <typename T>
@@ -275,12 +239,14 @@ void launch_dropout(const T* in, T* out, int64_t n, float p, T scale, uint64_t s
 }
 
 #define S2DM_INSTANTIATE_ELEMENTWISE(T)                                                         \
-  template void launch_unary<T>(UnaryKind, const T*, T*, int64_t, cudaStream_t);              \
-  template void launch_unary_backward<T>(UnaryKind, const T*, const T*, T*, int64_t,           \
+  template void launch_unary<T>(UnaryOp, const T*, T*, int64_t, cudaStream_t);              \
+  template void launch_unary_backward<T>(UnaryOp, const T*, const T*, T*, int64_t,           \
                                          cudaStream_t);                                        \
-  template void launch_binary<T>(BinaryKind, const T*, const T*, T*, const StridedLayout<3>&,  \
+  template void launch_binary<T>(BinaryOp, const T*, const T*, T*, const StridedLayout<3>&,  \
                                  cudaStream_t);                                                \
-  template void launch_scalar<T>(ScalarKind, const T*, T, T*, int64_t, cudaStream_t);          \
+  template void launch_scalar<T>(ScalarOp, const T*, T, T*, int64_t, cudaStream_t);          \
+  template void launch_clamp<T>(const T*, T, T, T*, int64_t, cudaStream_t);                    \
+  template void launch_clamp_backward<T>(const T*, T, T, const T*, T*, int64_t, cudaStream_t); \
   template void launch_axpy<T>(T*, T, const T*, int64_t, cudaStream_t);                        \
   template void launch_dropout<T>(const T*, T*, int64_t, float, T, uint64_t, uint64_t,         \
                                   cudaStream_t);

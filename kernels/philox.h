@@ -13,11 +13,7 @@
 #include <cstdint>
 #include <cmath>
 
-#if defined(__CUDACC__)
-#define S2DM_HD __host__ __device__ __forceinline__
-#else
-#define S2DM_HD inline
-#endif
+#include "kernels/host_device.h"
 
 namespace s2dm::philox {
 

@@ -1,5 +1,7 @@
 // Elementwise, reduction, matmul/linear and dropout ops: values and float64 gradient checks.
 #include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
 
 #include "engine/error.h"
 #include "engine/ops.h"
@@ -55,6 +57,24 @@ TEST_CASE("scalar and unary ops: values and gradient checks", "[ops][elementwise
     check_gradients("rsub_scalar", [](const auto& in) { return rsub_scalar(in[0], 2.0); }, {a});
     check_gradients("rdiv_scalar", [](const auto& in) { return rdiv_scalar(in[0], 3.0); }, {pos});
   }
+}
+
+TEST_CASE("clamp: values and gradient as PyTorch defines them, gradient check", "[ops][elementwise][grad]") {
+  // torch.tensor([-2., -1., 0., 1., 2., nan], dtype=float64).clamp(-1, 1) and the gradient of
+  // its sum (PyTorch 1.13): the bounds themselves pass the gradient, NaN stays NaN.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  Tensor x = Tensor::from_vector(std::vector<double>{-2, -1, 0, 1, 2, nan}, {6});
+  x.set_requires_grad(true);
+  Tensor y = clamp(x, -1, 1);
+  const std::vector<double> v = y.to_vector();
+  CHECK(std::vector<double>(v.begin(), v.end() - 1) == std::vector<double>{-1, -1, 0, 1, 1});
+  CHECK(std::isnan(v.back()));
+  sum(y).backward();
+  CHECK(x.grad().to_vector() == std::vector<double>{0, 1, 1, 1, 0, 0});
+  CHECK_THROWS_WITH(clamp(x, 1, -1), Catch::Contains("lower bound 1 is above the upper bound -1"));
+  // Away from the bounds the central difference is exact on both sides of them.
+  Tensor a = randn64({4, 9}, 13, 2.0);
+  check_gradients("clamp", [](const auto& in) { return clamp(in[0], -1.0, 1.5); }, {a});
 }
 
 TEST_CASE("sum and mean: values and gradient checks", "[ops][reduce][grad]") {

@@ -14,7 +14,7 @@
 
 #include <fmt/format.h>
 
-#include "benchmarks/cuda/op_profiler.h"
+#include "engine/op_profile.h"
 #include "benchmarks/python_oracle.h"
 
 #include "diffusion/s2dm_loss.h"
@@ -81,12 +81,12 @@ double time_ours(int64_t batch, int runs, int warmup, int profile_steps) {
   const auto stats = cuda::device_allocator(0).stats();
   fmt::print("s2dm peak device memory {:.2f} GiB\n", static_cast<double>(stats.peak_bytes_in_use) / (1 << 30));
   if (profile_steps > 0) {
-    bench::OpProfiler profiler(backend_for(dev), 0);
-    register_backend(DeviceType::CUDA, &profiler);
+    clear_op_profile();
+    enable_op_profile();
     for (int i = 0; i < profile_steps; ++i) step();
     cuda::synchronize(0);
-    register_backend(DeviceType::CUDA, &cuda_backend(0));
-    profiler.print(profile_steps, times[times.size() / 2]);
+    disable_op_profile();
+    fmt::print("{}", format_op_profile(profile_steps, times[times.size() / 2]));
   }
   return times[times.size() / 2];
 }

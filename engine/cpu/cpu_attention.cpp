@@ -16,6 +16,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "engine/attention_transposed.h"
 #include "engine/cpu/cpu_backend.h"
 #include "engine/cpu/dispatch.h"
 
@@ -173,6 +174,21 @@ void CpuBackend::attention_backward(const Tensor& q, const Tensor& k, const Tens
                      d_o.data<T>(), dm, static_cast<T>(scale), mut_ptr_or_null<T>(dq),
                      mut_ptr_or_null<T>(dk), mut_ptr_or_null<T>(dv));
   });
+}
+
+// Channel-first attention on the CPU: the token-layout ops with transposes around them.
+void CpuBackend::attention_channels_first_forward(const Tensor& q, const Tensor& k,
+                                                  const Tensor& v, double scale, Tensor& o,
+                                                  Tensor& lse) {
+  attention_channels_first_by_transposes_forward(*this, q, k, v, scale, o, lse);
+}
+
+void CpuBackend::attention_channels_first_backward(const Tensor& q, const Tensor& k,
+                                                   const Tensor& v, const Tensor& o,
+                                                   const Tensor& lse, const Tensor& d_o,
+                                                   double scale, Tensor& dq, Tensor& dk,
+                                                   Tensor& dv) {
+  attention_channels_first_by_transposes_backward(*this, q, k, v, o, lse, d_o, scale, dq, dk, dv);
 }
 
 }  // namespace s2dm

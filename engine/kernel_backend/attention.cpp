@@ -6,6 +6,7 @@
 // is several times faster than the streaming kernels at the UNet's sizes (N = M = 256, C = 256:
 // the products run on tensor cores, the scores are 32 MiB per batch of 128). Otherwise it runs the
 // streaming (flash-style) kernels, whose memory does not grow with N·M.
+#include "engine/attention_transposed.h"
 #include "engine/cpu/dispatch.h"
 #include "engine/kernel_backend/kernel_backend.h"
 #include "kernels/attention.cuh"
@@ -147,7 +148,7 @@ void KernelBackend::attention_channels_first_forward(const Tensor& q, const Tens
   check_shape(o, {sh.b, sh.d, sh.n}, "o");
   check_shape(lse, {sh.b, sh.n}, "lse");
   if (sh.n == 0 || !scores_fit(sh, q.dtype()))
-    return Backend::attention_channels_first_forward(q, k, v, scale, o, lse);
+    return attention_channels_first_by_transposes_forward(*this, q, k, v, scale, o, lse);
   S2DM_CHECK(sh.m > 0, "attention: {} queries but no keys", sh.n);
   Tensor p = Tensor::empty({sh.b, sh.n, sh.m}, q.dtype(), device());
   gemm(q, true, k, false, p, scale, 0.0);  // scale·qᵀk
@@ -172,7 +173,8 @@ void KernelBackend::attention_channels_first_backward(const Tensor& q, const Ten
   if (dk.defined()) check_shape(dk, k.shape(), "dk");
   if (dv.defined()) check_shape(dv, v.shape(), "dv");
   if (sh.n == 0 || !scores_fit(sh, q.dtype()))
-    return Backend::attention_channels_first_backward(q, k, v, o, lse, d_o, scale, dq, dk, dv);
+    return attention_channels_first_by_transposes_backward(*this, q, k, v, o, lse, d_o, scale, dq,
+                                                           dk, dv);
   const Shape scores{sh.b, sh.n, sh.m};
   Tensor p = Tensor::empty(scores, q.dtype(), device());
   gemm(q, true, k, false, p, scale, 0.0);

@@ -1,4 +1,4 @@
-// KernelBackend: unary, binary, scalar, axpy and dropout on kernels/elementwise.cu.
+// KernelBackend: unary, clamp, binary, scalar, axpy and dropout on kernels/elementwise.cu.
 #include "engine/cpu/dispatch.h"
 #include "engine/error.h"
 #include "engine/kernel_backend/kernel_backend.h"
@@ -8,40 +8,6 @@ namespace s2dm {
 inline namespace S2DM_KERNEL_TARGET {
 
 namespace {
-
-kernels::UnaryKind unary_kind(UnaryOp op) {
-  switch (op) {
-    case UnaryOp::Neg: return kernels::UnaryKind::Neg;
-    case UnaryOp::Exp: return kernels::UnaryKind::Exp;
-    case UnaryOp::Log: return kernels::UnaryKind::Log;
-    case UnaryOp::Sqrt: return kernels::UnaryKind::Sqrt;
-    case UnaryOp::Sigmoid: return kernels::UnaryKind::Sigmoid;
-    case UnaryOp::Silu: return kernels::UnaryKind::Silu;
-    case UnaryOp::Square: return kernels::UnaryKind::Square;
-  }
-  fail("unary: unknown op {}", static_cast<int>(op));
-}
-
-kernels::BinaryKind binary_kind(BinaryOp op) {
-  switch (op) {
-    case BinaryOp::Add: return kernels::BinaryKind::Add;
-    case BinaryOp::Sub: return kernels::BinaryKind::Sub;
-    case BinaryOp::Mul: return kernels::BinaryKind::Mul;
-    case BinaryOp::Div: return kernels::BinaryKind::Div;
-  }
-  fail("binary: unknown op {}", static_cast<int>(op));
-}
-
-kernels::ScalarKind scalar_kind(ScalarOp op) {
-  switch (op) {
-    case ScalarOp::Add: return kernels::ScalarKind::Add;
-    case ScalarOp::Mul: return kernels::ScalarKind::Mul;
-    case ScalarOp::Pow: return kernels::ScalarKind::Pow;
-    case ScalarOp::RSub: return kernels::ScalarKind::RSub;
-    case ScalarOp::RDiv: return kernels::ScalarKind::RDiv;
-  }
-  fail("scalar: unknown op {}", static_cast<int>(op));
-}
 
 void require_same_numel(std::string_view op, const Tensor& a, const Tensor& b) {
   S2DM_CHECK(a.numel() == b.numel(), "{}: {} and {} differ in size", op, a.str(), b.str());
@@ -63,7 +29,7 @@ void KernelBackend::unary(UnaryOp op, const Tensor& x, Tensor& y) {
   cudaStream_t s = begin();
   cpu::dispatch_float(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    kernels::launch_unary<T>(unary_kind(op), x.data<T>(), y.data<T>(), x.numel(), s);
+    kernels::launch_unary<T>(op, x.data<T>(), y.data<T>(), x.numel(), s);
   });
   check_launch();
 }
@@ -75,8 +41,34 @@ void KernelBackend::unary_backward(UnaryOp op, const Tensor& x, const Tensor& dy
   cudaStream_t s = begin();
   cpu::dispatch_float(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    kernels::launch_unary_backward<T>(unary_kind(op), x.data<T>(), dy.data<T>(), dx.data<T>(),
+    kernels::launch_unary_backward<T>(op, x.data<T>(), dy.data<T>(), dx.data<T>(),
                                       x.numel(), s);
+  });
+  check_launch();
+}
+
+void KernelBackend::clamp(const Tensor& x, double lo, double hi, Tensor& y) {
+  require_contiguous("clamp", {&x, &y});
+  require_same_numel("clamp", x, y);
+  cudaStream_t s = begin();
+  cpu::dispatch_float(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    kernels::launch_clamp<T>(x.data<T>(), static_cast<T>(lo), static_cast<T>(hi), y.data<T>(),
+                             x.numel(), s);
+  });
+  check_launch();
+}
+
+void KernelBackend::clamp_backward(const Tensor& x, double lo, double hi, const Tensor& dy,
+                                   Tensor& dx) {
+  require_contiguous("clamp_backward", {&x, &dy, &dx});
+  require_same_numel("clamp_backward", x, dy);
+  require_same_numel("clamp_backward", x, dx);
+  cudaStream_t s = begin();
+  cpu::dispatch_float(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    kernels::launch_clamp_backward<T>(x.data<T>(), static_cast<T>(lo), static_cast<T>(hi),
+                                      dy.data<T>(), dx.data<T>(), x.numel(), s);
   });
   check_launch();
 }
@@ -96,7 +88,7 @@ void KernelBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor
   cudaStream_t s = begin();
   cpu::dispatch_float(out.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    kernels::launch_binary<T>(binary_kind(op), a.data<T>(), b.data<T>(), out.data<T>(), layout,
+    kernels::launch_binary<T>(op, a.data<T>(), b.data<T>(), out.data<T>(), layout,
                               s);
   });
   check_launch();
@@ -108,7 +100,7 @@ void KernelBackend::scalar(ScalarOp op, const Tensor& x, double s, Tensor& y) {
   cudaStream_t stream = begin();
   cpu::dispatch_float(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    kernels::launch_scalar<T>(scalar_kind(op), x.data<T>(), static_cast<T>(s), y.data<T>(),
+    kernels::launch_scalar<T>(op, x.data<T>(), static_cast<T>(s), y.data<T>(),
                               x.numel(), stream);
   });
   check_launch();

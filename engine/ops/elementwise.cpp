@@ -137,7 +137,36 @@ Tensor unary_op(UnaryOp op, const Tensor& x) {
   return out;
 }
 
+struct ClampBackward final : Node {
+  double lo = 0, hi = 0;
+  Tensor x;
+  const char* name() const override { return "ClampBackward"; }
+  void release() override { x = Tensor(); }
+  std::vector<Tensor> backward(const Tensor& g) override {
+    Tensor gc = data_of(g);
+    Tensor dx = empty_like(gc);
+    backend_of(gc).clamp_backward(x, lo, hi, gc, dx);
+    return {dx};
+  }
+};
+
 }  // namespace
+
+Tensor clamp(const Tensor& x, double lo, double hi) {
+  detail::check_compatible("clamp", {x});
+  S2DM_CHECK(!(lo > hi), "clamp: the lower bound {} is above the upper bound {}", lo, hi);
+  Tensor xc = data_of(x);
+  Tensor out = empty_like(xc);
+  backend_of(x).clamp(xc, lo, hi, out);
+  if (needs_grad({x})) {
+    auto n = std::make_shared<ClampBackward>();
+    n->lo = lo;
+    n->hi = hi;
+    n->x = xc;
+    record(out, n, {x});
+  }
+  return out;
+}
 
 Tensor add(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::Add, a, b); }
 Tensor sub(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::Sub, a, b); }

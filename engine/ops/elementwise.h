@@ -24,6 +24,8 @@ Tensor sqrt(const Tensor& x);
 Tensor square(const Tensor& x);
 Tensor sigmoid(const Tensor& x);
 Tensor silu(const Tensor& x);
+// min(max(x, lo), hi); the gradient passes where lo ≤ x ≤ hi (as torch.clamp).
+Tensor clamp(const Tensor& x, double lo, double hi);
 
 inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
 inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }

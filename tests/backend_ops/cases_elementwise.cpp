@@ -1,8 +1,12 @@
-// Cases: unary ops and their derivatives, binary ops on dense, broadcast and transposed operands,
+// Cases: unary ops and clamp with their derivatives, binary ops on dense, broadcast and transposed operands,
 // scalar ops, axpy and dropout, at UNet activation shapes and odd sizes.
+#include <cmath>
+#include <vector>
+
 #include <fmt/format.h>
 
 #include "tests/backend_ops/cases.h"
+#include "tests/hashed_values.h"
 
 namespace s2dm::backend_ops {
 
@@ -40,16 +44,6 @@ const UnaryCase kUnary[] = {
 
 Tensor unary_input(OpContext& ctx, const Shape& shape, bool positive) {
   return positive ? ctx.input(shape, 1, 1.0, 1.5) : ctx.input(shape, 1, 4.0);
-}
-
-const char* binary_name(BinaryOp op) {
-  switch (op) {
-    case BinaryOp::Add: return "add";
-    case BinaryOp::Sub: return "sub";
-    case BinaryOp::Mul: return "mul";
-    case BinaryOp::Div: return "div";
-  }
-  return "?";
 }
 
 // Operand shapes of a binary case: each is made as an input of its own shape and then viewed
@@ -112,10 +106,40 @@ void add_unary_cases(std::vector<OpCase>& cases) {
   }
 }
 
+// Bounds that cut both tails of the inputs, and bounds that cut nothing; the inputs are rounded
+// to multiples of 0.5 so that many lie exactly on a bound (where the derivative is 1, as in
+// PyTorch).
+void add_clamp_cases(std::vector<OpCase>& cases) {
+  struct Bounds {
+    double lo, hi;
+  };
+  for (const Bounds b : {Bounds{-1.0, 1.0}, Bounds{-0.5, 2.5}, Bounds{-1e30, 1e30}}) {
+    for (const Shape& shape : kShapes) {
+      const std::string desc = fmt::format("[{}, {}] {}", b.lo, b.hi, shape_str(shape));
+      const auto input = [shape](OpContext& ctx) {
+        std::vector<double> v = test::hashed_values(shape_numel(shape), 1, 4.0, 0.0);
+        for (double& e : v) e = std::round(2 * e) / 2;
+        return ctx.values(v, shape);
+      };
+      cases.push_back({"clamp", desc, 0, [b, shape, input](OpContext& ctx) {
+                         Tensor x = input(ctx), y = ctx.output(shape);
+                         return [&ctx, b, x, y]() mutable { ctx.backend().clamp(x, b.lo, b.hi, y); };
+                       }});
+      cases.push_back({"clamp_backward", desc, 0, [b, shape, input](OpContext& ctx) {
+                         Tensor x = input(ctx);
+                         Tensor dy = ctx.input(shape, 2, 1.0, 0.2), dx = ctx.output(shape);
+                         return [&ctx, b, x, dy, dx]() mutable {
+                           ctx.backend().clamp_backward(x, b.lo, b.hi, dy, dx);
+                         };
+                       }});
+    }
+  }
+}
+
 void add_binary_cases(std::vector<OpCase>& cases) {
   for (BinaryOp op : {BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div}) {
     for (const BinaryShapes& b : kBinary) {
-      const std::string desc = fmt::format("{} {} {} -> {} {}", binary_name(op), shape_str(b.a),
+      const std::string desc = fmt::format("{} {} {} -> {} {}", op_name(op), shape_str(b.a),
                                            shape_str(b.b), shape_str(b.out), b.what);
       cases.push_back({"binary", desc, 0, [op, b](OpContext& ctx) {
                          const bool div = op == BinaryOp::Div;
@@ -187,6 +211,7 @@ void add_dropout_cases(std::vector<OpCase>& cases) {
 
 void add_elementwise_cases(std::vector<OpCase>& cases) {
   add_unary_cases(cases);
+  add_clamp_cases(cases);
   add_binary_cases(cases);
   add_scalar_cases(cases);
   add_axpy_cases(cases);
