@@ -239,6 +239,42 @@ TEST_CASE("Images: only PNG and JPEG are decoded, and not beyond 2^26 pixels", "
   CHECK_THROWS_WITH(read_image(big), Contains(big) && Contains("16384x16384"));
 }
 
+TEST_CASE("Images: a header announcing more pixels than the file can encode is refused",
+          "[reader_limits]") {
+  TempDir tmp("limits");
+  ImageU8 img;
+  img.height = 16;
+  img.width = 24;
+  img.channels = 3;
+  img.pixels.resize(16 * 24 * 3);
+  for (size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = static_cast<uint8_t>(i * 7);
+
+  // A real JPEG whose frame header then claims 65039 rows (as a fuzzer-found 783-byte file did,
+  // which stb spent seconds expanding): 30 x 8130 blocks need at least 30,488 bytes.
+  const std::string jpg = tmp.file("tall.jpg");
+  write_jpeg(jpg, img, 90);
+  std::string bytes = read_raw(jpg);
+  const size_t sof = bytes.find("\xff\xc0");
+  REQUIRE(sof != std::string::npos);
+  bytes[sof + 5] = '\xfe';  // height, high byte first
+  bytes[sof + 6] = '\x0f';
+  write_raw(jpg, bytes);
+  CHECK_THROWS_WITH(read_image(jpg), Contains(jpg) && Contains("24x65039") &&
+                                         Contains("truncated or corrupt"));
+
+  // A real PNG whose header then claims 8000 x 8000 pixels: 8,000 rows of at least 3,001 bytes,
+  // deflated at most 1032:1, need more than its few hundred bytes.
+  const std::string png = tmp.file("wide.png");
+  write_png(png, img);
+  bytes = read_raw(png);
+  const size_t ihdr = bytes.find("IHDR");
+  REQUIRE(ihdr != std::string::npos);
+  bytes.replace(ihdr + 4, 8, be32(8000) + be32(8000));
+  write_raw(png, bytes);
+  CHECK_THROWS_WITH(read_image(png), Contains(png) && Contains("8000x8000") &&
+                                         Contains("truncated or corrupt"));
+}
+
 TEST_CASE("PNG: a chunk longer than the file is refused before stb allocates it",
           "[reader_limits]") {
   TempDir tmp("limits");

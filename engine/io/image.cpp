@@ -139,6 +139,18 @@ void check_png_chunks(std::string_view b, const std::string& path) {
   }
 }
 
+// The fewest bytes any valid file of w x h pixels can have. stb decodes every announced pixel even
+// when the data runs out, so without this a 783-byte JPEG announcing 65039 x 240 pixels costs
+// seconds of decoding (and a truncated file silently becomes gray pixels).
+// - JPEG: every 8x8 block of the full-resolution component codes its DC difference with a Huffman
+//   code of at least one bit, in baseline and progressive files alike.
+// - PNG: deflate expands at most 1032:1 (a 258-byte match in two one-bit codes), and the filtered
+//   rows hold at least 1 + ceil(w·channels/8) bytes each (1-bit samples).
+uint64_t min_compressed_bytes(bool png, uint64_t w, uint64_t h, uint64_t channels) {
+  if (png) return h * (1 + (w * channels + 7) / 8) / 1032;
+  return ((w + 7) / 8) * ((h + 7) / 8) / 8;
+}
+
 }  // namespace
 
 ImageU8 read_image(const std::string& path, int channels) {
@@ -162,11 +174,20 @@ ImageU8 read_image(const std::string& path, int channels) {
   // The header's size is checked before decoding: stb decodes every announced pixel even when
   // the data runs out, so a 100-byte JPEG can announce 65535 x 65535 pixels.
   if (stbi_info_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()),
-                            static_cast<int>(bytes.size()), &w, &h, &stored) != 0)
+                            static_cast<int>(bytes.size()), &w, &h, &stored) != 0) {
     S2DM_CHECK(static_cast<uint64_t>(w) * static_cast<uint64_t>(h) <= kMaxImagePixels,
                "cannot decode image {}: its header announces {}x{} pixels, more than the {} "
                "s2dm reads (corrupt file?)",
                path, w, h, kMaxImagePixels);
+    const uint64_t need = min_compressed_bytes(png, static_cast<uint64_t>(w),
+                                               static_cast<uint64_t>(h),
+                                               static_cast<uint64_t>(std::max(stored, 1)));
+    S2DM_CHECK(bytes.size() >= need,
+               "cannot decode image {}: its header announces {}x{} pixels, which take at least {} "
+               "bytes to encode, but the file has {} (truncated or corrupt; remove or replace "
+               "the file)",
+               path, w, h, need, bytes.size());
+  }
   stbi_uc* data = stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()),
                                         static_cast<int>(bytes.size()), &w, &h, &stored, channels);
   if (data == nullptr) {
