@@ -62,6 +62,22 @@ S2DM_HD float normal_at(uint64_t seed, uint64_t offset, uint64_t i) {
   return static_cast<float>((i % 2 == 0) ? radius * ::cos(angle) : radius * ::sin(angle));
 }
 
+// The four normals of one counter's words, exactly as normal_at computes each of them: element
+// 4k + j of a draw is normals(philox4x32_10(offset + k, seed)).v[j].
+struct Normals { float v[4]; };
+S2DM_HD Normals normals(const Words& r) {
+  Normals out;
+  for (unsigned pair = 0; pair < 2; ++pair) {
+    const double u_r = static_cast<double>(to_uniform(r.w[2 * pair]));
+    const double u_a = static_cast<double>(to_uniform(r.w[2 * pair + 1]));
+    const double radius = ::sqrt(-2.0 * ::log(u_r));
+    const double angle = 6.283185307179586 * u_a;
+    out.v[2 * pair] = static_cast<float>(radius * ::cos(angle));
+    out.v[2 * pair + 1] = static_cast<float>(radius * ::sin(angle));
+  }
+  return out;
+}
+
 // Counters consumed by a draw of n values.
 S2DM_HD uint64_t counters_for(uint64_t n) { return (n + 3) / 4; }
 
