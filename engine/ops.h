@@ -3,6 +3,7 @@
 #include "engine/autograd.h"
 #include "engine/ops/attention.h"
 #include "engine/ops/conv.h"
+#include "engine/ops/dropout.h"
 #include "engine/ops/elementwise.h"
 #include "engine/ops/embedding.h"
 #include "engine/ops/linalg.h"
@@ -11,4 +12,5 @@
 #include "engine/ops/random.h"
 #include "engine/ops/reduce.h"
 #include "engine/ops/resample.h"
+#include "engine/ops/softmax.h"
 #include "engine/tensor.h"

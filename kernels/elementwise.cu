@@ -1,5 +1,5 @@
 // Elementwise kernels: unary and its derivative, clamp and its derivative, binary (broadcast and
-// strided operands), scalar, axpy and dropout. The per-element math is kernels/elementwise_math.h.
+// strided operands), scalar and axpy. The per-element math is kernels/elementwise_math.h.
 //
 // Dense launches: blocks of 256 threads take tiles of 4·256 elements (grid-stride over tiles, the
 // grid capped at 65535 blocks); thread t handles elements t, t+256, t+512, t+768 of a tile, so
@@ -12,11 +12,6 @@
 // from the host-coalesced StridedLayout (a broadcast operand has stride 0). When all three
 // operands are dense the layout is linear and the dense kernel runs instead.
 //
-// Dropout: one thread per Philox counter. Element i takes word i % 4 of counter offset + i / 4
-// (kernels/philox.h), so a thread draws one counter and masks its four elements; the uniform,
-// the comparison with p and the single multiply by the host-computed scale are exact, which makes
-// the result equal to the CPU backend's bit for bit.
-//
 // Math uses the accurate functions (the kernels are bound by memory, fast intrinsics would buy
 // nothing), so float sigmoid/SiLU differ from the CPU backend's polynomial exponential in the
 // last bits; the basic arithmetic ops are exact and match it bit for bit.
@@ -24,7 +19,7 @@
 
 #include <type_traits>
 
-#include "kernels/philox.h"
+#include "kernels/device_common.cuh"
 
 namespace s2dm::kernels {
 inline namespace S2DM_KERNEL_TARGET {
@@ -34,21 +29,6 @@ namespace {
 constexpr int kBlock = 256;
 constexpr int kUnroll = 4;
 constexpr int64_t kTile = int64_t{kBlock} * kUnroll;
-constexpr int64_t kMaxBlocks = 65535;
-
-int blocks_for(int64_t work_items, int64_t per_block) {
-  const int64_t b = ceil_div(work_items, per_block);
-  return static_cast<int>(b < kMaxBlocks ? b : kMaxBlocks);
-}
-
-__device__ __forceinline__ float exp_of(float v) { return expf(v); }
-__device__ __forceinline__ double exp_of(double v) { return exp(v); }
-__device__ __forceinline__ float log_of(float v) { return logf(v); }
-__device__ __forceinline__ double log_of(double v) { return log(v); }
-__device__ __forceinline__ float sqrt_of(float v) { return sqrtf(v); }
-__device__ __forceinline__ double sqrt_of(double v) { return sqrt(v); }
-__device__ __forceinline__ float pow_of(float v, float e) { return powf(v, e); }
-__device__ __forceinline__ double pow_of(double v, double e) { return pow(v, e); }
 
 template <typename T>
 __device__ __forceinline__ T sigmoid_of(T x) {
@@ -152,21 +132,6 @@ __global__ void __launch_bounds__(kBlock) axpy_kernel(T* y, T alpha, const T* x,
   map_dense(n, [alpha](T yv, T xv) { return yv + alpha * xv; }, y, y, x);
 }
 
-template <typename T>
-__global__ void __launch_bounds__(kBlock) dropout_kernel(const T* in, T* out, int64_t n, float p,
-                                                         T scale, uint64_t seed, uint64_t offset) {
-  const int64_t counters = ceil_div(n, 4);
-  for (int64_t c = blockIdx.x * int64_t{kBlock} + threadIdx.x; c < counters;
-       c += gridDim.x * int64_t{kBlock}) {
-    const philox::Words r = philox::philox4x32_10(offset + static_cast<uint64_t>(c), seed);
-    for (int w = 0; w < 4; ++w) {
-      const int64_t i = 4 * c + w;
-      if (i >= n) break;
-      out[i] = philox::to_uniform(r.w[w]) >= p ? in[i] * scale : T(0);
-    }
-  }
-}
-
 }  // namespace
 
 template <typename T>
@@ -230,14 +195,6 @@ void launch_axpy(T* y, T alpha, const T* x, int64_t n, cudaStream_t stream) {
   launch(axpy_kernel<T>, blocks_for(n, kTile), kBlock, 0, stream, y, alpha, x, n);
 }
 
-template <typename T>
-void launch_dropout(const T* in, T* out, int64_t n, float p, T scale, uint64_t seed,
-                    uint64_t offset, cudaStream_t stream) {
-  if (n <= 0) return;
-  launch(dropout_kernel<T>, blocks_for(ceil_div(n, 4), kBlock), kBlock, 0, stream, in, out, n, p,
-         scale, seed, offset);
-}
-
 #define S2DM_INSTANTIATE_ELEMENTWISE(T)                                                         \
   template void launch_unary<T>(UnaryOp, const T*, T*, int64_t, cudaStream_t);              \
   template void launch_unary_backward<T>(UnaryOp, const T*, const T*, T*, int64_t,           \
@@ -248,8 +205,7 @@ void launch_dropout(const T* in, T* out, int64_t n, float p, T scale, uint64_t s
   template void launch_clamp<T>(const T*, T, T, T*, int64_t, cudaStream_t);                    \
   template void launch_clamp_backward<T>(const T*, T, T, const T*, T*, int64_t, cudaStream_t); \
   template void launch_axpy<T>(T*, T, const T*, int64_t, cudaStream_t);                        \
-  template void launch_dropout<T>(const T*, T*, int64_t, float, T, uint64_t, uint64_t,         \
-                                  cudaStream_t);
+
 S2DM_INSTANTIATE_ELEMENTWISE(float)
 S2DM_INSTANTIATE_ELEMENTWISE(double)
 #undef S2DM_INSTANTIATE_ELEMENTWISE

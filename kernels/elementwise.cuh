@@ -1,6 +1,5 @@
 // Elementwise kernels on the GPU (or the SIMT emulator) with the semantics of the Backend ops
-// unary, unary_backward, clamp, clamp_backward, binary, scalar, axpy and dropout_forward/backward
-// (engine/backend_ops.h). Buffers are dense unless a StridedLayout says otherwise; n counts
+// unary, unary_backward, clamp, clamp_backward, binary, scalar and axpy (engine/backend_ops.h). Buffers are dense unless a StridedLayout says otherwise; n counts
 // elements.
 #pragma once
 #include <cstdint>
@@ -40,12 +39,6 @@ void launch_clamp_backward(const T* x, T lo, T hi, const T* dy, T* dx, int64_t n
 // y += alpha·x.
 template <typename T>
 void launch_axpy(T* y, T alpha, const T* x, int64_t n, cudaStream_t stream);
-
-// out[i] = in[i]·scale where philox::uniform_at(seed, offset, i) >= p, else 0: dropout's forward
-// and (with the same seed and offset, so the same mask) its backward.
-template <typename T>
-void launch_dropout(const T* in, T* out, int64_t n, float p, T scale, uint64_t seed,
-                    uint64_t offset, cudaStream_t stream);
 
 }  // namespace S2DM_KERNEL_TARGET
 }  // namespace s2dm::kernels

@@ -1,4 +1,4 @@
-// CPU group norm (optionally fused with SiLU) and last-dim softmax, forward and backward.
+// CPU group norm (optionally fused with SiLU), forward and backward.
 //
 // Group norm views x as [N, C, S] (S = product of the trailing dims, 1 when there are none), so
 // the D = C/G channels of group g in sample n form one contiguous block of D·S elements. Forward
@@ -213,12 +213,6 @@ Tensor shifted(const Tensor& x, const Tensor& channel_add, const GnDims& dm) {
   return xs;
 }
 
-// Rows of the last dim: x viewed as [rows, cols] (a 0-d tensor is one row of one element).
-void softmax_rows(const Tensor& x, int64_t& rows, int64_t& cols) {
-  cols = x.dim() == 0 ? 1 : x.size(-1);
-  rows = cols == 0 ? 0 : x.numel() / cols;
-}
-
 }  // namespace
 
 void CpuBackend::group_norm_forward(const Tensor& x, const Tensor& channel_add,
@@ -244,52 +238,6 @@ void CpuBackend::group_norm_backward(const Tensor& x, const Tensor& channel_add,
     gn_backward<T>(xs.data<T>(), ptr_or_null<T>(gamma), ptr_or_null<T>(beta), mean.data<T>(),
                    rstd.data<T>(), dy.data<T>(), dm, silu, mut_ptr_or_null<T>(dx),
                    mut_ptr_or_null<T>(dgamma), mut_ptr_or_null<T>(dbeta));
-  });
-}
-
-void CpuBackend::softmax_forward(const Tensor& x, Tensor& y) {
-  int64_t rows = 0, cols = 0;
-  softmax_rows(x, rows, cols);
-  cpu::dispatch_float(x.dtype(), [&](auto tag_) {
-    using T = decltype(tag_);
-    const T* px = x.data<T>();
-    T* py = y.data<T>();
-#pragma omp parallel for schedule(static) if (rows * cols > cpu::kParallelGrain)
-    for (int64_t r = 0; r < rows; ++r) {
-      const T* xr = px + r * cols;
-      T* yr = py + r * cols;
-      const T mx = *std::max_element(xr, xr + cols);
-      double sum = 0;
-      for (int64_t j = 0; j < cols; ++j) {
-        yr[j] = std::exp(xr[j] - mx);
-        sum += static_cast<double>(yr[j]);
-      }
-      const T inv = static_cast<T>(1.0 / sum);
-      for (int64_t j = 0; j < cols; ++j) yr[j] *= inv;
-    }
-  });
-}
-
-void CpuBackend::softmax_backward(const Tensor& y, const Tensor& dy, Tensor& dx) {
-  int64_t rows = 0, cols = 0;
-  softmax_rows(y, rows, cols);
-  cpu::dispatch_float(y.dtype(), [&](auto tag_) {
-    using T = decltype(tag_);
-    const T* py = y.data<T>();
-    const T* pdy = dy.data<T>();
-    T* pdx = dx.data<T>();
-#pragma omp parallel for schedule(static) if (rows * cols > cpu::kParallelGrain)
-    for (int64_t r = 0; r < rows; ++r) {
-      const T* yr = py + r * cols;
-      const T* dyr = pdy + r * cols;
-      T* dxr = pdx + r * cols;
-      double dot = 0;
-#pragma omp simd reduction(+ : dot)
-      for (int64_t j = 0; j < cols; ++j)
-        dot += static_cast<double>(dyr[j]) * static_cast<double>(yr[j]);
-      const T dot_t = static_cast<T>(dot);
-      for (int64_t j = 0; j < cols; ++j) dxr[j] = yr[j] * (dyr[j] - dot_t);
-    }
   });
 }
 

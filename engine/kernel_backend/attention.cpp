@@ -1,5 +1,5 @@
-// KernelBackend: last-dim softmax and single-head attention on kernels/softmax.cu and
-// kernels/attention.cu.
+// KernelBackend: single-head attention on kernels/attention.cu, or on products around the
+// softmax kernel (softmax_rows_with_lse, engine/kernel_backend/softmax.cpp).
 //
 // Attention has two paths. When the [B,N,M] scores fit attention_scores_limit(), it runs as
 // batched matrix products (the backend's gemm: cuBLAS on a GPU) around the softmax kernel, which
@@ -10,21 +10,11 @@
 #include "engine/cpu/dispatch.h"
 #include "engine/kernel_backend/kernel_backend.h"
 #include "kernels/attention.cuh"
-#include "kernels/softmax.cuh"
 
 namespace s2dm {
 inline namespace S2DM_KERNEL_TARGET {
 
 namespace {
-
-// x viewed as [rows, cols] over its last dim (a 0-d tensor is one row of one element).
-struct Rows {
-  int64_t rows, cols;
-};
-Rows softmax_rows(const Tensor& x) {
-  const int64_t cols = x.dim() == 0 ? 1 : x.size(-1);
-  return {cols == 0 ? 0 : x.numel() / cols, cols};
-}
 
 kernels::AttentionShape attention_shape(const Tensor& q, const Tensor& k, const Tensor& v) {
   S2DM_CHECK(q.dim() == 3 && k.dim() == 3 && v.dim() == 3 && k.size(0) == q.size(0) &&
@@ -52,34 +42,6 @@ bool scores_fit(const kernels::AttentionShape& sh, DType dtype) {
 }
 
 }  // namespace
-
-void KernelBackend::softmax_forward(const Tensor& x, Tensor& y) {
-  require_contiguous("softmax_forward", {&x, &y});
-  S2DM_CHECK(y.shape() == x.shape() && y.dtype() == x.dtype(),
-             "softmax_forward: y {} does not match x {}", y.str(), x.str());
-  const Rows r = softmax_rows(x);
-  cudaStream_t s = begin();
-  cpu::dispatch_float(x.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    kernels::launch_softmax_forward<T>(x.data<T>(), r.rows, r.cols, y.data<T>(), nullptr, s);
-  });
-  check_launch();
-}
-
-void KernelBackend::softmax_backward(const Tensor& y, const Tensor& dy, Tensor& dx) {
-  require_contiguous("softmax_backward", {&y, &dy, &dx});
-  S2DM_CHECK(dy.shape() == y.shape() && dx.shape() == y.shape() && dy.dtype() == y.dtype() &&
-                 dx.dtype() == y.dtype(),
-             "softmax_backward: dy {} and dx {} do not match y {}", dy.str(), dx.str(), y.str());
-  const Rows r = softmax_rows(y);
-  cudaStream_t s = begin();
-  cpu::dispatch_float(y.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    kernels::launch_softmax_backward<T>(y.data<T>(), dy.data<T>(), r.rows, r.cols, dx.data<T>(),
-                                        s);
-  });
-  check_launch();
-}
 
 void KernelBackend::attention_forward(const Tensor& q, const Tensor& k, const Tensor& v,
                                       double scale, Tensor& o, Tensor& lse) {
@@ -187,17 +149,6 @@ void KernelBackend::attention_channels_first_backward(const Tensor& q, const Ten
   softmax_backward(p, ds, ds);
   if (dq.defined()) gemm(k, false, ds, true, dq, scale, 0.0);  // (ds k)ᵀ
   if (dk.defined()) gemm(q, false, ds, false, dk, scale, 0.0);  // (dsᵀ q)ᵀ
-}
-
-void KernelBackend::softmax_rows_with_lse(Tensor& p, Tensor& lse) {
-  const Rows r = softmax_rows(p);
-  cudaStream_t s = begin();
-  cpu::dispatch_float(p.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    kernels::launch_softmax_forward<T>(p.data<T>(), r.rows, r.cols, p.data<T>(),
-                                       lse.defined() ? lse.data<T>() : nullptr, s);
-  });
-  check_launch();
 }
 
 // The probabilities are recomputed (one product and a softmax, cheaper than keeping [B,N,M] from

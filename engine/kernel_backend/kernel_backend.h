@@ -46,7 +46,7 @@ class KernelBackend : public Backend {
   // Throws "<op> is not available on <device> yet; use --device cpu".
   [[noreturn]] void not_available(std::string_view op) const;
 
-  // 1x1, stride-1, unpadded convolutions as batched gemm (engine/kernel_backend/conv1x1.cpp),
+  // 1x1, stride-1, unpadded convolutions as batched gemm (engine/kernel_backend/conv.cpp),
   // for the derived backends' conv2d_* to route there.
   static bool conv1x1_by_gemm(const Tensor& w, Conv2dParams p);
   void conv1x1_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y);
@@ -54,7 +54,8 @@ class KernelBackend : public Backend {
                         Tensor& dbias);
 
  private:
-  // Attention as batched products around the softmax kernel (engine/kernel_backend/attention.cpp).
+  // Row softmax with log-sum-exp, the middle of attention as batched products
+  // (engine/kernel_backend/softmax.cpp; the products are in attention.cpp).
   void softmax_rows_with_lse(Tensor& p, Tensor& lse);
   void attention_backward_by_gemm(const Tensor& q, const Tensor& k, const Tensor& v,
                                   const Tensor& d_o, double scale, Tensor& dq, Tensor& dk,

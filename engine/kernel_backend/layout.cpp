@@ -3,8 +3,7 @@
 
 #include "engine/error.h"
 #include "engine/kernel_backend/kernel_backend.h"
-#include "kernels/fill.cuh"
-#include "kernels/strided_copy.cuh"
+#include "kernels/layout.cuh"
 
 namespace s2dm {
 inline namespace S2DM_KERNEL_TARGET {

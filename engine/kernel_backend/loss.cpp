@@ -1,8 +1,8 @@
-// KernelBackend: the fused S²-DM loss on kernels/skip_loss.cu.
+// KernelBackend: the fused S²-DM loss on kernels/loss.cu.
 #include "engine/cpu/dispatch.h"
 #include "engine/error.h"
 #include "engine/kernel_backend/kernel_backend.h"
-#include "kernels/skip_loss.cuh"
+#include "kernels/loss.cuh"
 
 namespace s2dm {
 inline namespace S2DM_KERNEL_TARGET {

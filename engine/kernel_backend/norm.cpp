@@ -1,7 +1,7 @@
-// KernelBackend: GroupNorm(+SiLU) forward and backward on kernels/group_norm.cu.
+// KernelBackend: GroupNorm(+SiLU) forward and backward on kernels/norm.cu.
 #include "engine/cpu/dispatch.h"
 #include "engine/kernel_backend/kernel_backend.h"
-#include "kernels/group_norm.cuh"
+#include "kernels/norm.cuh"
 
 namespace s2dm {
 inline namespace S2DM_KERNEL_TARGET {

@@ -1,11 +1,11 @@
-// KernelBackend: Adam, parameter EMA and the fused Adam + EMA step on kernels/adam.cu.
+// KernelBackend: Adam, parameter EMA and the fused Adam + EMA step on kernels/optim.cu.
 #include <initializer_list>
 #include <string_view>
 
 #include "engine/cpu/dispatch.h"
 #include "engine/error.h"
 #include "engine/kernel_backend/kernel_backend.h"
-#include "kernels/adam.cuh"
+#include "kernels/optim.cuh"
 
 namespace s2dm {
 inline namespace S2DM_KERNEL_TARGET {

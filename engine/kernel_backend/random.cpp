@@ -1,6 +1,6 @@
 // KernelBackend: Philox uniform and normal fills (bit-identical to the CPU backend's).
 #include "engine/kernel_backend/kernel_backend.h"
-#include "kernels/random_fill.cuh"
+#include "kernels/random.cuh"
 
 namespace s2dm {
 inline namespace S2DM_KERNEL_TARGET {

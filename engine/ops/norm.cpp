@@ -1,11 +1,9 @@
-// group_norm, group_norm_silu and softmax: validation, backend calls and autograd nodes.
+// group_norm and group_norm_silu: validation, backend calls and autograd nodes.
 //
 // The group-norm node saves detached x, channel_add, gamma, the per-(n, g) mean/rstd and, only
 // when SiLU is fused (backward then recomputes the pre-activation), beta. The gradient of
-// channel_add is the spatial sum of dx. The softmax node saves its output.
+// channel_add is the spatial sum of dx.
 // Nodes drop everything in release() and compute gradients only for inputs with a live edge.
-// softmax over a dim other than the last goes through recorded transpose/contiguous views, so the
-// backend only ever sees the last dim.
 #include "engine/ops/norm.h"
 
 #include <cmath>
@@ -96,29 +94,6 @@ Tensor group_norm_impl(const char* op, const Tensor& x, int groups, const Tensor
   return y;
 }
 
-struct SoftmaxBackward final : Node {
-  Tensor y;
-  const char* name() const override { return "SoftmaxBackward"; }
-  void release() override { y = Tensor(); }
-  std::vector<Tensor> backward(const Tensor& g) override {
-    Tensor dx = detail::empty_like(y);
-    backend_of(y).softmax_backward(y, detail::data_of(g), dx);
-    return {dx};
-  }
-};
-
-Tensor softmax_last(const Tensor& x) {
-  Tensor xc = detail::data_of(x);
-  Tensor y = detail::empty_like(xc);
-  backend_of(xc).softmax_forward(xc, y);
-  if (needs_grad({x})) {
-    auto n = std::make_shared<SoftmaxBackward>();
-    n->y = y.detach();
-    record(y, n, {x});
-  }
-  return y;
-}
-
 }  // namespace
 
 Tensor group_norm(const Tensor& x, int groups, const Tensor& gamma, const Tensor& beta,
@@ -129,16 +104,6 @@ Tensor group_norm(const Tensor& x, int groups, const Tensor& gamma, const Tensor
 Tensor group_norm_silu(const Tensor& x, int groups, const Tensor& gamma, const Tensor& beta,
                        double eps, const Tensor& channel_add) {
   return group_norm_impl("group_norm_silu", x, groups, gamma, beta, eps, true, channel_add);
-}
-
-Tensor softmax(const Tensor& x, int64_t dim) {
-  S2DM_CHECK(x.defined(), "softmax: x is undefined");
-  detail::check_compatible("softmax", {x});
-  const int64_t nd = std::max<int64_t>(x.dim(), 1);  // a 0-d tensor behaves as one element
-  S2DM_CHECK(dim >= -nd && dim < nd, "softmax: dim {} is out of range for {}", dim, x.str());
-  const int64_t d = dim < 0 ? dim + nd : dim;
-  if (x.dim() == 0 || d == nd - 1) return softmax_last(x);
-  return softmax_last(x.transpose(d, nd - 1).contiguous()).transpose(d, nd - 1).contiguous();
 }
 
 }  // namespace s2dm

@@ -1,4 +1,4 @@
-// Normalisation and softmax.
+// Normalisation.
 #pragma once
 #include "engine/tensor.h"
 
@@ -12,7 +12,5 @@ Tensor group_norm(const Tensor& x, int groups, const Tensor& gamma, const Tensor
 // embedding); gradients flow to channel_add too.
 Tensor group_norm_silu(const Tensor& x, int groups, const Tensor& gamma, const Tensor& beta,
                        double eps = 1e-6, const Tensor& channel_add = Tensor());
-// Softmax over dim (default last).
-Tensor softmax(const Tensor& x, int64_t dim = -1);
 
 }  // namespace s2dm

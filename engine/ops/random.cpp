@@ -1,4 +1,4 @@
-// Random tensors and dropout.
+// Random tensors.
 #include "engine/ops/random.h"
 
 #include "engine/ops/op_util.h"
@@ -28,10 +28,6 @@ uint64_t Generator::take_rows(uint64_t n, int64_t rows) {
   return at;
 }
 
-namespace {
-int64_t rows_of(const Shape& s) { return s.empty() ? 1 : s[0]; }
-}  // namespace
-
 Tensor randn(const Shape& shape, Generator& gen, DType dtype, Device device) {
   Tensor t = Tensor::empty(shape, dtype, device);
   backend_of(t).fill_normal(t, gen.seed, gen.take_rows(static_cast<uint64_t>(t.numel()), rows_of(shape)),
@@ -44,38 +40,6 @@ Tensor rand(const Shape& shape, Generator& gen, DType dtype, Device device) {
   backend_of(t).fill_uniform(t, gen.seed, gen.take_rows(static_cast<uint64_t>(t.numel()), rows_of(shape)),
                              0.0, 1.0);
   return t;
-}
-
-namespace {
-struct DropoutBackward final : Node {
-  double p = 0;
-  uint64_t seed = 0, offset = 0;
-  const char* name() const override { return "DropoutBackward"; }
-  std::vector<Tensor> backward(const Tensor& g) override {
-    Tensor gc = detail::data_of(g);
-    Tensor dx = detail::empty_like(gc);
-    backend_of(gc).dropout_backward(gc, p, seed, offset, dx);
-    return {dx};
-  }
-};
-}  // namespace
-
-Tensor dropout(const Tensor& x, double p, Generator& gen, bool training) {
-  S2DM_CHECK(p >= 0.0 && p < 1.0, "dropout probability must be in [0, 1), got {}", p);
-  if (!training || p == 0.0) return x;
-  detail::check_compatible("dropout", {x});
-  Tensor xc = detail::data_of(x);
-  Tensor y = detail::empty_like(xc);
-  const uint64_t offset = gen.take_rows(static_cast<uint64_t>(x.numel()), rows_of(x.shape()));
-  backend_of(x).dropout_forward(xc, p, gen.seed, offset, y);
-  if (needs_grad({x})) {
-    auto n = std::make_shared<DropoutBackward>();
-    n->p = p;
-    n->seed = gen.seed;
-    n->offset = offset;
-    record(y, n, {x});
-  }
-  return y;
 }
 
 }  // namespace s2dm

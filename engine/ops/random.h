@@ -1,4 +1,4 @@
-// Seeded random tensors and dropout on the Philox stream (kernels/philox.h).
+// Seeded random tensors on the Philox stream (kernels/philox.h).
 #pragma once
 #include <cstdint>
 
@@ -42,11 +42,12 @@ class GeneratorShard {
   int64_t begin_, total_;
 };
 
+// The rows (samples) a draw over `shape` is split into for Generator::take_rows: its first dim.
+inline int64_t rows_of(const Shape& shape) { return shape.empty() ? 1 : shape[0]; }
+
 Tensor randn(const Shape& shape, Generator& gen, DType dtype = DType::F32,
              Device device = Device::cpu());
 Tensor rand(const Shape& shape, Generator& gen, DType dtype = DType::F32,
             Device device = Device::cpu());  // uniform (0, 1)
-// Inverted dropout: zero with probability p, scale kept values by 1/(1-p). Identity when !training.
-Tensor dropout(const Tensor& x, double p, Generator& gen, bool training = true);
 
 }  // namespace s2dm

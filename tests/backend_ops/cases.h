@@ -7,11 +7,13 @@
 namespace s2dm::backend_ops {
 
 void add_layout_cases(std::vector<OpCase>& cases);       // fill, copy
-void add_elementwise_cases(std::vector<OpCase>& cases);  // unary, binary, scalar, axpy, dropout
+void add_elementwise_cases(std::vector<OpCase>& cases);  // unary, clamp, binary, scalar, axpy
+void add_dropout_cases(std::vector<OpCase>& cases);      // dropout
 void add_reduce_cases(std::vector<OpCase>& cases);       // sum_to, sum_squares
 void add_linalg_cases(std::vector<OpCase>& cases);       // gemm, conv2d
 void add_norm_cases(std::vector<OpCase>& cases);         // group norm
-void add_attention_cases(std::vector<OpCase>& cases);    // attention, softmax
+void add_attention_cases(std::vector<OpCase>& cases);    // attention
+void add_softmax_cases(std::vector<OpCase>& cases);      // softmax
 void add_resample_cases(std::vector<OpCase>& cases);     // upsample, pad, timestep embedding
 void add_random_cases(std::vector<OpCase>& cases);       // Philox fills
 void add_optim_cases(std::vector<OpCase>& cases);        // Adam, EMA

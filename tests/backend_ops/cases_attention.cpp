@@ -2,8 +2,7 @@
 // (16x16 and 8x8 feature maps), odd sizes, N != M, feature widths that split over several blocks,
 // no queries, two scales and every subset of gradients, each on both device paths (batched
 // products around the softmax, and the streaming kernels); the channel-first forms at a UNet
-// shape and odd sizes, on both paths; last-dim softmax on short rows (a warp
-// per row), rows at the warp/block boundary and long rows (a block per row).
+// shape and odd sizes, on both paths.
 #include <cmath>
 
 #include <fmt/format.h>
@@ -107,25 +106,6 @@ void add_attention_shape(std::vector<OpCase>& cases, const AttnShape& s, double 
   }
 }
 
-void add_softmax_cases(std::vector<OpCase>& cases) {
-  const Shape shapes[] = {{1, 1}, {7, 33}, {64, 256}, {4, 16, 256}, {5, 1024}, {2, 1025},
-                          {3, 1500}};
-  for (const Shape& shape : shapes) {
-    const std::string desc = shape_str(shape);
-    // A spread of ±4 makes the max subtraction matter in float.
-    cases.push_back({"softmax_forward", desc, 1e-12, [=](OpContext& ctx) {
-                       Tensor x = ctx.input(shape, 1, 4.0, 0.5), y = ctx.output(shape);
-                       return [=, &ctx]() mutable { ctx.backend().softmax_forward(x, y); };
-                     }});
-    cases.push_back({"softmax_backward", desc, 1e-12, [=](OpContext& ctx) {
-                       Tensor y = Tensor::empty(shape, ctx.dtype(), ctx.device());
-                       ctx.backend().softmax_forward(ctx.input(shape, 1, 4.0, 0.5), y);
-                       Tensor dy = ctx.input(shape, 2), dx = ctx.output(shape);
-                       return [=, &ctx]() mutable { ctx.backend().softmax_backward(y, dy, dx); };
-                     }});
-  }
-}
-
 }  // namespace
 
 void add_attention_cases(std::vector<OpCase>& cases) {
@@ -145,7 +125,6 @@ void add_attention_cases(std::vector<OpCase>& cases) {
       add_attention_shape(cases, s, 1.0 / std::sqrt(static_cast<double>(s.c)), true,
                           channels_first);
   }
-  add_softmax_cases(cases);
 }
 
 }  // namespace s2dm::backend_ops

@@ -1,5 +1,5 @@
 // Cases: unary ops and clamp with their derivatives, binary ops on dense, broadcast and transposed operands,
-// scalar ops, axpy and dropout, at UNet activation shapes and odd sizes.
+// scalar ops and axpy, at UNet activation shapes and odd sizes.
 #include <cmath>
 #include <vector>
 
@@ -183,30 +183,6 @@ void add_axpy_cases(std::vector<OpCase>& cases) {
   }
 }
 
-constexpr uint64_t kDropoutSeed = 0x5eed1234abcdULL, kDropoutOffset = 7;
-
-void add_dropout_cases(std::vector<OpCase>& cases) {
-  for (const Shape& shape : {Shape{2, 128, 32, 32}, Shape{3, 33, 7}, Shape{1001}, Shape{7},
-                             Shape{1}}) {
-    for (double p : {0.0, 0.1, 0.5}) {
-      const std::string desc = fmt::format("{} p={}", shape_str(shape), p);
-      // The same Philox mask as the CPU backend, bit for bit.
-      cases.push_back({"dropout_forward", desc, 0, [shape, p](OpContext& ctx) {
-                         Tensor x = ctx.input(shape, 6), y = ctx.output(shape);
-                         return [&ctx, x, p, y]() mutable {
-                           ctx.backend().dropout_forward(x, p, kDropoutSeed, kDropoutOffset, y);
-                         };
-                       }});
-      cases.push_back({"dropout_backward", desc, 0, [shape, p](OpContext& ctx) {
-                         Tensor dy = ctx.input(shape, 7), dx = ctx.output(shape);
-                         return [&ctx, dy, p, dx]() mutable {
-                           ctx.backend().dropout_backward(dy, p, kDropoutSeed, kDropoutOffset, dx);
-                         };
-                       }});
-    }
-  }
-}
-
 }  // namespace
 
 void add_elementwise_cases(std::vector<OpCase>& cases) {
@@ -215,7 +191,6 @@ void add_elementwise_cases(std::vector<OpCase>& cases) {
   add_binary_cases(cases);
   add_scalar_cases(cases);
   add_axpy_cases(cases);
-  add_dropout_cases(cases);
 }
 
 }  // namespace s2dm::backend_ops

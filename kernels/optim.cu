@@ -9,7 +9,7 @@
 // the last whole pack go one element per thread. Buffers misaligned differently use V = 1.
 // The per-element arithmetic is kernels/adam_math.h, the CPU backend's, in T; there are no
 // reductions, so the launch shape never changes a result.
-#include "kernels/adam.cuh"
+#include "kernels/optim.cuh"
 
 #include <algorithm>
 #include <initializer_list>

@@ -1,4 +1,5 @@
-// Strided copy with dtype conversion, and strided constant fill.
+// The layout family: strided copy with dtype conversion, strided constant fill, and the constant
+// fill of a contiguous buffer (one thread per element, grid-stride, so any n fits one launch).
 //
 // Launch shape: blocks of 256 threads over tiles of 4·256 elements of the destination's row-major
 // index (grid-stride over tiles, the grid capped at 65535 blocks); thread t of a tile handles
@@ -11,7 +12,7 @@
 //
 // bfloat16 conversions are engine/dtype.h's, bit for bit: float → bfloat16 rounds to nearest
 // even and keeps NaN a (quiet) NaN; double → bfloat16 goes through float as on the host.
-#include "kernels/strided_copy.cuh"
+#include "kernels/layout.cuh"
 
 #include <type_traits>
 
@@ -122,6 +123,35 @@ template void launch_strided_fill<float>(float*, const StridedLayout<1>&, float,
 template void launch_strided_fill<double>(double*, const StridedLayout<1>&, double, cudaStream_t);
 template void launch_strided_fill<uint16_t>(uint16_t*, const StridedLayout<1>&, uint16_t,
                                             cudaStream_t);
+
+}  // namespace S2DM_KERNEL_TARGET
+}  // namespace s2dm::kernels
+
+namespace s2dm::kernels {
+inline namespace S2DM_KERNEL_TARGET {
+
+namespace {
+constexpr int kFillBlock = 256;
+
+template <typename T>
+__global__ void fill_kernel(T* out, int64_t n, T value) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    out[i] = value;
+}
+}  // namespace
+
+template <typename T>
+void launch_fill(T* out, int64_t n, T value, cudaStream_t stream) {
+  if (n <= 0) return;
+  const int64_t blocks = ceil_div(n, kFillBlock);
+  launch(fill_kernel<T>, static_cast<int>(blocks < 65535 ? blocks : 65535), kFillBlock, 0, stream,
+         out, n, value);
+}
+
+template void launch_fill<float>(float*, int64_t, float, cudaStream_t);
+template void launch_fill<double>(double*, int64_t, double, cudaStream_t);
+template void launch_fill<uint16_t>(uint16_t*, int64_t, uint16_t, cudaStream_t);
 
 }  // namespace S2DM_KERNEL_TARGET
 }  // namespace s2dm::kernels

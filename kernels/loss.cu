@@ -15,7 +15,7 @@
 // Accumulation is in T, as PyTorch does on the GPU. Block sizes depend only on the shape and every
 // reduction runs in a fixed order, so results are identical run to run, which bit-exact training
 // resume relies on.
-#include "kernels/skip_loss.cuh"
+#include "kernels/loss.cuh"
 
 namespace s2dm::kernels {
 inline namespace S2DM_KERNEL_TARGET {

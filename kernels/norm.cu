@@ -34,7 +34,7 @@
 //
 // Accumulation is in T, as PyTorch does on the GPU; every reduction runs in a fixed order, so
 // results are identical run to run, which bit-exact training resume relies on.
-#include "kernels/group_norm.cuh"
+#include "kernels/norm.cuh"
 
 #include <initializer_list>
 

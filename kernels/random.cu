@@ -1,6 +1,6 @@
 // Philox fills: one thread per element with a grid-stride loop. Each element is an independent
 // function of (seed, offset, index), so any launch configuration gives the same values.
-#include "kernels/random_fill.cuh"
+#include "kernels/random.cuh"
 
 #include "kernels/philox.h"
 
