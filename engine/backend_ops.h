@@ -145,3 +145,4 @@
 #define S2DM_DECLARE_OVERRIDE_OP(family, ret, name, params, args) ret name params override;
 #define S2DM_OP_NAME(family, ret, name, params, args) #name,
 #define S2DM_COUNT_OP(family, ret, name, params, args) +1
+#define S2DM_OP_FAMILY(family, ret, name, params, args) #family,

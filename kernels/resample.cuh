@@ -1,6 +1,5 @@
-// Nearest 2x upsampling, constant 2-D padding and the sinusoidal timestep embedding, forward and
-// backward, on the GPU (or the SIMT emulator), with the semantics of the Backend methods of the
-// same names in engine/backend.h. Spatial tensors are [planes, H, W] with planes = N·C.
+// Nearest 2x upsampling and constant 2-D padding, forward and backward, on the GPU (or the SIMT
+// emulator), with the semantics of the Backend ops of the same names (engine/backend_ops.h). Spatial tensors are [planes, H, W] with planes = N·C.
 #pragma once
 #include <cstdint>
 
@@ -31,17 +30,6 @@ void launch_pad2d_forward(const T* x, PlaneShape shape, Pad2d pad, T value, T* y
 // dx [planes, H, W]: the interior of dy.
 template <typename T>
 void launch_pad2d_backward(const T* dy, PlaneShape shape, Pad2d pad, T* dx, cudaStream_t stream);
-
-// emb [n, dim] = [sin(t·f) | cos(t·f)], plus a zero last column when dim is odd, with the
-// frequencies f_i = exp(−i·ln(10000)/(dim/2 − 1)), i < dim/2, evaluated in T as the CPU backend
-// does (engine/cpu/cpu_resample.cpp). dim >= 4.
-template <typename T>
-void launch_timestep_embedding_forward(const T* t, int64_t n, int64_t dim, T* emb,
-                                       cudaStream_t stream);
-// dt [n] = Σ_i f_i·(demb[:, i]·cos(t·f_i) − demb[:, dim/2 + i]·sin(t·f_i)).
-template <typename T>
-void launch_timestep_embedding_backward(const T* t, const T* demb, int64_t n, int64_t dim, T* dt,
-                                        cudaStream_t stream);
 
 }  // namespace S2DM_KERNEL_TARGET
 }  // namespace s2dm::kernels

@@ -6,7 +6,9 @@
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]     # default 60; `scripts/fuzz.sh 10` is the short CI run
 #
 # Environment: S2DM_FUZZ_TARGETS="npy idx ..." runs only those; S2DM_FUZZ_RUNS=N also stops each
-# target after N executions (whichever of time and count comes first).
+# target after N executions (whichever of time and count comes first); S2DM_FUZZ_TIMEOUT=S is the
+# wall-clock seconds one input may take (default 10; raise it when the machine is shared, as a
+# starved process passes any limit).
 # Findings land in build-fuzz/artifacts/<target>/ (rerun one with build-fuzz/fuzz/<target> FILE);
 # logs in build-fuzz/logs/; the corpus grows in build-fuzz/corpus/<target>/ from run to run.
 set -euo pipefail
@@ -57,7 +59,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$art" "$build/corpus/$name"
   set +e
   "$build/fuzz/$name" "$build/corpus/$name" -max_total_time="$seconds" ${runs:+-runs=$runs} \
-    -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+    -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout="${S2DM_FUZZ_TIMEOUT:-10}" -print_final_stats=1 \
     -artifact_prefix="$art/" >"$log" 2>&1
   status=$?
   set -e

@@ -1,6 +1,7 @@
-// The fused S²-DM loss op (engine/ops/loss.h): equality with the composite formula the loss was
-// built from before (one engine op per term) on random inputs with samples on both sides of
-// t < skip, a float64 central-difference gradient check, and rejected inputs.
+// The loss family (engine/ops/loss.h). The fused S²-DM loss op: equality with the composite
+// formula the loss was built from before (one engine op per term) on random inputs with samples
+// on both sides of t < skip, a float64 central-difference gradient check, and rejected inputs.
+// mse_loss: value and gradient check.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <vector>
@@ -151,4 +152,13 @@ TEST_CASE("skip_loss: without a gradient to record, and rejected inputs", "[loss
   CHECK_THROWS_WITH(skip_loss(Tensor::zeros({0, 3}, DType::F64), Tensor::zeros({0, 3}, DType::F64),
                               Tensor::zeros({0, 3}, DType::F64), SkipLossWeights{}),
                     Catch::Contains("non-empty batch"));
+}
+
+TEST_CASE("mse_loss: value and gradient check", "[ops][reduce][grad]") {
+  Tensor a = Tensor::from_vector(std::vector<double>{1, 2, 3}, {3});
+  Tensor b = Tensor::from_vector(std::vector<double>{1, 0, 0}, {3});
+  CHECK(mse_loss(a, b).item() == Approx(13.0 / 3.0));
+  Tensor x = test::randn64({2, 3, 5, 5}, 31), y = test::randn64({2, 3, 5, 5}, 32);
+  test::check_gradients("mse_loss", [](const auto& in) { return mse_loss(in[0], in[1]); }, {x, y});
+  CHECK_THROWS_AS(mse_loss(a, Tensor::zeros({4}, DType::F64)), Error);
 }

@@ -1,5 +1,4 @@
-// KernelBackend: nearest 2x upsampling, constant 2-D padding and the timestep embedding on
-// kernels/resample.cu.
+// KernelBackend: nearest 2x upsampling and constant 2-D padding on kernels/resample.cu.
 #include "engine/cpu/dispatch.h"
 #include "engine/error.h"
 #include "engine/kernel_backend/kernel_backend.h"
@@ -28,13 +27,6 @@ kernels::Pad2d pads_of(std::string_view op, const Pad2dParams& p) {
              "{}: pads must be non-negative, got ({}, {}, {}, {})", op, p.left, p.right, p.top,
              p.bottom);
   return {p.left, p.right, p.top, p.bottom};
-}
-
-void require_embedding(std::string_view op, const Tensor& t, int64_t dim, const Tensor& emb) {
-  S2DM_CHECK(t.dim() == 1, "{}: t must be 1-D, got {}", op, t.str());
-  S2DM_CHECK(dim >= 4, "{}: dim must be at least 4, got {}", op, dim);
-  S2DM_CHECK(emb.shape() == (Shape{t.size(0), dim}) && emb.dtype() == t.dtype(),
-             "{}: {} should be [{}, {}] of t's dtype", op, emb.str(), t.size(0), dim);
 }
 
 }  // namespace
@@ -90,34 +82,6 @@ void KernelBackend::pad2d_backward(const Tensor& dy, Pad2dParams p, Tensor& dx) 
   cpu::dispatch_float(dx.dtype(), [&](auto tag) {
     using T = decltype(tag);
     kernels::launch_pad2d_backward<T>(dy.data<T>(), shape, pad, dx.data<T>(), s);
-  });
-  check_launch();
-}
-
-void KernelBackend::timestep_embedding_forward(const Tensor& t, int64_t dim, Tensor& emb) {
-  constexpr std::string_view op = "timestep_embedding_forward";
-  require_contiguous(op, {&t, &emb});
-  require_embedding(op, t, dim, emb);
-  cudaStream_t s = begin();
-  cpu::dispatch_float(t.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    kernels::launch_timestep_embedding_forward<T>(t.data<T>(), t.size(0), dim, emb.data<T>(), s);
-  });
-  check_launch();
-}
-
-void KernelBackend::timestep_embedding_backward(const Tensor& t, int64_t dim, const Tensor& demb,
-                                                Tensor& dt) {
-  constexpr std::string_view op = "timestep_embedding_backward";
-  require_contiguous(op, {&t, &demb, &dt});
-  require_embedding(op, t, dim, demb);
-  S2DM_CHECK(dt.shape() == t.shape() && dt.dtype() == t.dtype(), "{}: dt {} does not match t {}",
-             op, dt.str(), t.str());
-  cudaStream_t s = begin();
-  cpu::dispatch_float(t.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    kernels::launch_timestep_embedding_backward<T>(t.data<T>(), demb.data<T>(), t.size(0), dim,
-                                                   dt.data<T>(), s);
   });
   check_launch();
 }

@@ -6,6 +6,7 @@
 
 #include "engine/ops/elementwise.h"
 #include "engine/ops/op_util.h"
+#include "engine/ops/reduce.h"
 
 namespace s2dm {
 
@@ -62,6 +63,11 @@ SkipLossResult skip_loss(const Tensor& out, const Tensor& eps1, const Tensor& ep
     record(r.loss, n, {out});
   }
   return r;
+}
+
+Tensor mse_loss(const Tensor& a, const Tensor& b) {
+  S2DM_CHECK(a.shape() == b.shape(), "mse_loss: shapes {} and {} differ", a.str(), b.str());
+  return mean(square(sub(a, b)));
 }
 
 }  // namespace s2dm

@@ -1,10 +1,13 @@
-// Fused training losses.
+// Losses: mean squared error, and the fused S²-DM loss.
 #pragma once
 #include <vector>
 
 #include "engine/tensor.h"
 
 namespace s2dm {
+
+// mean((a − b)²) over all elements (composed of elementwise ops and a mean).
+Tensor mse_loss(const Tensor& a, const Tensor& b);
 
 // Per-sample coefficients of skip_loss, one entry per sample each.
 struct SkipLossWeights {

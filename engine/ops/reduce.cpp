@@ -81,9 +81,4 @@ Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   return mul_scalar(sum(x, dims, keepdim), 1.0 / static_cast<double>(count));
 }
 
-Tensor mse_loss(const Tensor& a, const Tensor& b) {
-  S2DM_CHECK(a.shape() == b.shape(), "mse_loss: shapes {} and {} differ", a.str(), b.str());
-  return mean(square(sub(a, b)));
-}
-
 }  // namespace s2dm

@@ -1,4 +1,4 @@
-// Reductions and losses.
+// Reductions.
 #pragma once
 #include <vector>
 
@@ -12,7 +12,5 @@ Tensor mean(const Tensor& x);
 Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
 // Sum x down to `shape` (x's shape broadcast from `shape`): the adjoint of expand.
 Tensor sum_to_shape(const Tensor& x, const Shape& shape);
-// mean((a - b)²) over all elements.
-Tensor mse_loss(const Tensor& a, const Tensor& b);
 
 }  // namespace s2dm

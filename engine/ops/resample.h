@@ -1,4 +1,4 @@
-// Spatial resampling and layout ops on [N,C,H,W] tensors, and concatenation.
+// Spatial resampling ops on [N,C,H,W] tensors.
 #pragma once
 #include <vector>
 
@@ -9,7 +9,5 @@ namespace s2dm {
 Tensor upsample_nearest2x(const Tensor& x);
 // Constant padding of the last two dims (W: left/right, H: top/bottom), like F.pad(x, (l, r, t, b)).
 Tensor pad2d(const Tensor& x, int left, int right, int top, int bottom, double value = 0.0);
-// Concatenate along dim (all other dims equal).
-Tensor concat(const std::vector<Tensor>& xs, int64_t dim);
 
 }  // namespace s2dm

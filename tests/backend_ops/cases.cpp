@@ -10,10 +10,12 @@ std::vector<OpCase> all_cases() {
   add_dropout_cases(cases);
   add_reduce_cases(cases);
   add_linalg_cases(cases);
+  add_conv_cases(cases);
   add_norm_cases(cases);
   add_attention_cases(cases);
   add_softmax_cases(cases);
   add_resample_cases(cases);
+  add_embedding_cases(cases);
   add_random_cases(cases);
   add_optim_cases(cases);
   add_loss_cases(cases);

@@ -1,4 +1,5 @@
-// Philox stream: known-answer vectors and distribution sanity.
+// The random family: the Philox stream's known-answer vectors, and the uniform and normal fills
+// (reproducible, offset-addressable, well distributed).
 #include <catch2/catch.hpp>
 #include <cmath>
 

@@ -1,0 +1,56 @@
+// Float32 and float64 parity of an op with PyTorch on the golden files of tests/golden/resample/,
+// shared by the tests of the resample, concat and embedding families.
+#pragma once
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "engine/io/npy.h"
+#include "engine/ops.h"
+#include "tests/gradcheck.h"
+
+namespace s2dm::test {
+
+inline Tensor f64(const std::vector<double>& v, const Shape& shape) {
+  return Tensor::from_vector(v, shape, DType::F64);
+}
+
+inline Tensor f64_leaf(const std::vector<double>& v, const Shape& shape) {
+  Tensor t = f64(v, shape);
+  t.set_requires_grad(true);
+  return t;
+}
+
+// tests/golden/resample/<name>.npy (written by tests/golden/gen_resample.py).
+inline Tensor resample_golden(const std::string& name) {
+  return load_npy(golden_path("resample/" + name + ".npy"));
+}
+
+// Runs `f` on the golden inputs of `name` in float32 and float64 and compares the output and the
+// gradients of sum(out * w) with PyTorch's.
+inline void check_parity(const std::string& name, int n_inputs, const Fn& f, double y_tol32,
+                  double dx_tol32) {
+  for (DType dt : {DType::F32, DType::F64}) {
+    const std::string tag = dt == DType::F32 ? "f32" : "f64";
+    const double y_tol = dt == DType::F32 ? y_tol32 : 1e-12;
+    const double dx_tol = dt == DType::F32 ? dx_tol32 : 1e-10;
+    INFO(name << " in " << tag);
+    std::vector<Tensor> xs;
+    for (int i = 0; i < n_inputs; ++i) {
+      Tensor x = resample_golden(name + "_x" + std::to_string(i)).to(dt).detach();
+      x.set_requires_grad(true);
+      xs.push_back(x);
+    }
+    Tensor y = f(xs);
+    CHECK(y.dtype() == dt);
+    require_close(name + " output", y, resample_golden(name + "_y_" + tag), y_tol, y_tol);
+    sum(mul(y, resample_golden(name + "_w").to(dt))).backward();
+    for (int i = 0; i < n_inputs; ++i) {
+      const std::string gi = std::to_string(i);
+      require_close(name + " gradient " + gi, xs[static_cast<size_t>(i)].grad(),
+                          resample_golden(name + "_dx" + gi + "_" + tag), dx_tol, dx_tol);
+    }
+  }
+}
+
+}  // namespace s2dm::test
