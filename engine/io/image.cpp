@@ -1,16 +1,19 @@
-// Image decoding, resampling and encoding on top of stb (libstb): stb_image reads from memory
-// (the file is read with read_file so errors name it), stb_image_write encodes into memory and
-// write_file_atomic publishes the bytes, stb_image_resize resamples.
+// Image decoding, resampling and encoding on Debian's libraries: JPEG files are decoded by
+// libjpeg-turbo (its TurboJPEG API), PNG files by stb_image (libstb), both from memory (the file
+// is read with read_file so errors name it); stb_image_write encodes into memory and
+// write_file_atomic publishes the bytes; stb_image_resize resamples.
 #include "engine/io/image.h"
 
 #include <stb_image.h>
 #include <stb_image_resize.h>
 #include <stb_image_write.h>
+#include <turbojpeg.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <memory>
 #include <string_view>
 
 #include "engine/error.h"
@@ -70,54 +73,6 @@ void blit(const std::vector<double>& v, int64_t b, int64_t c, int64_t h, int64_t
 // Larger images are refused before decoding (64 megapixels: far beyond any training image).
 constexpr uint64_t kMaxImagePixels = uint64_t{1} << 26;
 
-// stb_image (the 2022 release Debian ships) builds each JPEG Huffman table from the 16 code-length
-// counts of a DHT segment without checking that they total at most 256, and writes one byte per
-// code into a 257-byte array: a 20-byte segment overruns the decoder's state by up to 3.8 KB.
-// This walks the file's segments the way stb does and refuses such a table first. Where stb
-// would stop at corrupt data, the walk goes on scanning for markers, so it looks at every DHT
-// segment stb could reach, and more.
-void check_jpeg_huffman_tables(std::string_view b, const std::string& path) {
-  const auto byte = [&](size_t i) -> unsigned { return static_cast<unsigned char>(b[i]); };
-  // SOI, which stb also accepts after extra 0xFF fill bytes; anything else is not a JPEG.
-  size_t i = 0;
-  while (i < b.size() && byte(i) == 0xff) ++i;
-  if (i == 0 || i >= b.size() || byte(i) != 0xd8) return;
-  ++i;
-  while (i < b.size()) {
-    // Between segments and inside entropy-coded data: everything up to the next 0xFF.
-    if (byte(i) != 0xff) {
-      ++i;
-      continue;
-    }
-    while (i < b.size() && byte(i) == 0xff) ++i;  // fill bytes
-    if (i >= b.size()) return;
-    const unsigned marker = byte(i++);
-    // Stuffed 0x00, TEM, RSTn, SOI and EOI stand alone; every other marker has a length.
-    if (marker == 0x00 || marker == 0x01 || (marker >= 0xd0 && marker <= 0xd9)) continue;
-    if (i + 2 > b.size()) return;
-    const size_t length = (byte(i) << 8) | byte(i + 1);
-    if (marker != 0xc4) {
-      i += std::max<size_t>(length, 2);
-      continue;
-    }
-    // DHT: tables of one class/id byte, 16 counts and their symbols, read while the segment
-    // length lasts; bytes past the end of the file read as zeros, as stb reads them.
-    int64_t left = static_cast<int64_t>(length) - 2;
-    size_t p = i + 2;
-    while (left > 0) {
-      size_t codes = 0;
-      for (size_t k = 1; k <= 16; ++k) codes += p + k < b.size() ? byte(p + k) : 0;
-      S2DM_CHECK(codes <= 256,
-                 "cannot decode image {}: corrupt JPEG (a Huffman table at byte {} declares {} "
-                 "codes, at most 256 are possible; remove or replace the file)",
-                 path, p, codes);
-      p += 17 + codes;
-      left -= static_cast<int64_t>(17 + codes);
-    }
-    i = p;
-  }
-}
-
 // stb_image grows its buffer for a PNG's IDAT chunk to the chunk's declared length before
 // reading it, so a 100-byte file declaring a 2 GiB chunk allocates 2 GiB. Every chunk up to IEND
 // must therefore fit in the file, checked here first (stb reads chunks in this same order).
@@ -139,9 +94,9 @@ void check_png_chunks(std::string_view b, const std::string& path) {
   }
 }
 
-// The fewest bytes any valid file of w x h pixels can have. stb decodes every announced pixel even
-// when the data runs out, so without this a 783-byte JPEG announcing 65039 x 240 pixels costs
-// seconds of decoding (and a truncated file silently becomes gray pixels).
+// The fewest bytes any valid file of w x h pixels can have. Decoders expand every announced pixel
+// even when the data runs out, so without this a 783-byte JPEG announcing 65039 x 240 pixels
+// costs seconds of decoding before the missing data is noticed.
 // - JPEG: every 8x8 block of the full-resolution component codes its DC difference with a Huffman
 //   code of at least one bit, in baseline and progressive files alike.
 // - PNG: deflate expands at most 1032:1 (a 258-byte match in two one-bit codes), and the filtered
@@ -149,6 +104,78 @@ void check_png_chunks(std::string_view b, const std::string& path) {
 uint64_t min_compressed_bytes(bool png, uint64_t w, uint64_t h, uint64_t channels) {
   if (png) return h * (1 + (w * channels + 7) / 8) / 1032;
   return ((w + 7) / 8) * ((h + 7) / 8) / 8;
+}
+
+// stb's conversion between channel counts (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA), for the JPEG
+// path, which decodes to the stored gray or RGB: gray from RGB with stb's luma weights, alpha 255.
+std::vector<uint8_t> convert_channels(const std::vector<uint8_t>& in, int from, int to) {
+  if (from == to) return in;
+  const size_t n = in.size() / static_cast<size_t>(from);
+  std::vector<uint8_t> out(n * static_cast<size_t>(to));
+  for (size_t i = 0; i < n; ++i) {
+    const uint8_t* p = &in[i * static_cast<size_t>(from)];
+    uint8_t* q = &out[i * static_cast<size_t>(to)];
+    const bool rgb = from >= 3;
+    const uint8_t y = rgb ? static_cast<uint8_t>((p[0] * 77 + p[1] * 150 + p[2] * 29) >> 8) : p[0];
+    const uint8_t a = from == 2 ? p[1] : from == 4 ? p[3] : uint8_t{255};
+    if (to <= 2) {
+      q[0] = y;
+    } else {
+      q[0] = rgb ? p[0] : y;
+      q[1] = rgb ? p[1] : y;
+      q[2] = rgb ? p[2] : y;
+    }
+    if (to == 2) q[1] = a;
+    if (to == 4) q[3] = a;
+  }
+  return out;
+}
+
+struct TjDeleter {
+  void operator()(void* h) const { tjDestroy(h); }
+};
+
+// Decodes a JPEG with libjpeg-turbo: any warning (corrupt or truncated data) is an error, and
+// progressive files are limited to 500 scans (TJFLAG_LIMITSCANS), so a small file cannot make
+// the decoder loop over the image thousands of times.
+ImageU8 decode_jpeg(const std::string& bytes, const std::string& path, int channels) {
+  std::unique_ptr<void, TjDeleter> tj(tjInitDecompress());
+  S2DM_CHECK(tj != nullptr, "cannot decode image {}: libjpeg-turbo could not start ({})", path,
+             tjGetErrorStr2(nullptr));
+  const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
+  const auto size = static_cast<unsigned long>(bytes.size());
+  int w = 0, h = 0, subsamp = 0, colorspace = 0;
+  const auto corrupt = [&](const char* stage) {
+    fail("cannot decode image {}: corrupt JPEG ({}: {}; remove or replace the file)", path, stage,
+         tjGetErrorStr2(tj.get()));
+  };
+  if (tjDecompressHeader3(tj.get(), data, size, &w, &h, &subsamp, &colorspace) != 0)
+    corrupt("header");
+  const uint64_t pixels_announced = static_cast<uint64_t>(w) * static_cast<uint64_t>(h);
+  S2DM_CHECK(w > 0 && h > 0 && pixels_announced <= kMaxImagePixels,
+             "cannot decode image {}: its header announces {}x{} pixels, more than the {} "
+             "s2dm reads (corrupt file?)",
+             path, w, h, kMaxImagePixels);
+  const uint64_t need = min_compressed_bytes(false, static_cast<uint64_t>(w),
+                                             static_cast<uint64_t>(h), 1);
+  S2DM_CHECK(bytes.size() >= need,
+             "cannot decode image {}: its header announces {}x{} pixels, which take at least {} "
+             "bytes to encode, but the file has {} (truncated or corrupt; remove or replace the "
+             "file)",
+             path, w, h, need, bytes.size());
+  const bool gray = colorspace == TJCS_GRAY;
+  const int stored = gray ? 1 : 3;
+  std::vector<uint8_t> pixels(static_cast<size_t>(w) * static_cast<size_t>(h) *
+                              static_cast<size_t>(stored));
+  if (tjDecompress2(tj.get(), data, size, pixels.data(), w, 0, h, gray ? TJPF_GRAY : TJPF_RGB,
+                    TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS) != 0)
+    corrupt("data");
+  ImageU8 img;
+  img.height = h;
+  img.width = w;
+  img.channels = channels != 0 ? channels : stored;
+  img.pixels = convert_channels(pixels, stored, img.channels);
+  return img;
 }
 
 }  // namespace
@@ -159,17 +186,16 @@ ImageU8 read_image(const std::string& path, int channels) {
   const std::string bytes = read_file(path);
   S2DM_CHECK(bytes.size() < static_cast<size_t>(std::numeric_limits<int>::max()),
              "{}: image file of {} bytes is too large to decode", path, bytes.size());
-  // Only PNG and JPEG reach stb: its other decoders (TGA has no signature at all) would take any
-  // file, and a few header bytes there announce images that take minutes to expand.
+  // Only PNG reaches stb: its other decoders (TGA has no signature at all) would take any file,
+  // and a few header bytes there announce images that take minutes to expand.
   const bool png = bytes.starts_with("\x89PNG\r\n\x1a\n");
-  const size_t soi = bytes.find_first_not_of('\xff');  // stb skips 0xFF fill bytes before SOI
-  const bool jpeg = soi != 0 && soi != std::string::npos && bytes[soi] == '\xd8';
+  const bool jpeg = bytes.starts_with("\xff\xd8");
   S2DM_CHECK(png || jpeg,
              "cannot decode image {}: not a PNG or JPEG file (no PNG signature or JPEG SOI "
              "marker; remove or replace the file)",
              path);
-  if (png) check_png_chunks(bytes, path);
-  if (jpeg) check_jpeg_huffman_tables(bytes, path);
+  if (jpeg) return decode_jpeg(bytes, path, channels);
+  check_png_chunks(bytes, path);
   int w = 0, h = 0, stored = 0;
   // The header's size is checked before decoding: stb decodes every announced pixel even when
   // the data runs out, so a 100-byte JPEG can announce 65535 x 65535 pixels.
@@ -179,7 +205,7 @@ ImageU8 read_image(const std::string& path, int channels) {
                "cannot decode image {}: its header announces {}x{} pixels, more than the {} "
                "s2dm reads (corrupt file?)",
                path, w, h, kMaxImagePixels);
-    const uint64_t need = min_compressed_bytes(png, static_cast<uint64_t>(w),
+    const uint64_t need = min_compressed_bytes(true, static_cast<uint64_t>(w),
                                                static_cast<uint64_t>(h),
                                                static_cast<uint64_t>(std::max(stored, 1)));
     S2DM_CHECK(bytes.size() >= need,
@@ -193,8 +219,7 @@ ImageU8 read_image(const std::string& path, int channels) {
   if (data == nullptr) {
     const char* why = stbi_failure_reason();
     fail(
-        "cannot decode image {}: {} (PNG and JPEG files are supported; remove or replace the "
-        "file)",
+        "cannot decode image {}: corrupt PNG ({}; remove or replace the file)",
         path, why != nullptr ? why : "unknown error");
   }
   ImageU8 img;
