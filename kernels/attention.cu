@@ -24,13 +24,13 @@
 #include <cmath>
 
 #include "kernels/attention.cuh"
+#include "kernels/device_common.cuh"
 
 namespace s2dm::kernels {
 inline namespace S2DM_KERNEL_TARGET {
 
 namespace {
 
-constexpr unsigned kFullMask = 0xffffffffu;
 constexpr int kSide = 16;
 constexpr int kThreads = kSide * kSide;
 constexpr int kRowsPerThread = 4;
@@ -67,11 +67,6 @@ struct Geometry {
   static constexpr int kTileP = kS * kLdA;  // P or dS as a k-major operand
 };
 
-__device__ __forceinline__ float exp_of(float v) { return expf(v); }
-__device__ __forceinline__ double exp_of(double v) { return exp(v); }
-__device__ __forceinline__ float log_of(float v) { return logf(v); }
-__device__ __forceinline__ double log_of(double v) { return log(v); }
-
 __device__ __forceinline__ int tid() { return static_cast<int>(threadIdx.x + kSide * threadIdx.y); }
 __device__ __forceinline__ int tx() { return static_cast<int>(threadIdx.x); }
 __device__ __forceinline__ int ty() { return static_cast<int>(threadIdx.y); }
@@ -79,17 +74,10 @@ __device__ __forceinline__ int ty() { return static_cast<int>(threadIdx.y); }
 // Max and sum over the 16 threads of a row (a half warp), returned to each of them.
 template <typename T>
 __device__ __forceinline__ T row_max(T v) {
-  for (int offset = kSide / 2; offset > 0; offset /= 2) {
-    const T other = __shfl_xor_sync(kFullMask, v, offset);
-    v = v < other ? other : v;
-  }
-  return v;
+  return warp_reduce(v, [](T a, T b) { return a < b ? b : a; }, kSide);
 }
 template <typename T>
-__device__ __forceinline__ T row_sum(T v) {
-  for (int offset = kSide / 2; offset > 0; offset /= 2) v += __shfl_xor_sync(kFullMask, v, offset);
-  return v;
-}
+__device__ __forceinline__ T row_sum(T v) { return warp_sum(v, kSide); }
 
 template <typename T, int I, int J>
 __device__ __forceinline__ void zero(T (&a)[I][J]) {
@@ -262,7 +250,7 @@ __global__ void __launch_bounds__(kThreads)
        r += static_cast<int64_t>(gridDim.x) * kWarps) {
     T sum = T(0);
     for (int64_t f = lane; f < d; f += 32) sum += d_o[r * d + f] * o[r * d + f];
-    for (int offset = 16; offset > 0; offset /= 2) sum += __shfl_down_sync(kFullMask, sum, offset);
+    sum = warp_sum(sum);
     if (lane == 0) di[r] = sum;
   }
 }
@@ -405,9 +393,8 @@ void launch_attention_backward(const T* q, const T* k, const T* v, const T* o, c
   const T s = static_cast<T>(scale);
   const int64_t rows = shape.b * shape.n;
   if ((dq != nullptr || dk != nullptr) && rows > 0) {
-    const int64_t blocks = ceil_div(rows, kThreads / 32);
-    launch(attention_delta_kernel<T>, dim3(static_cast<unsigned>(blocks < 65535 ? blocks : 65535)),
-           kThreads, 0, stream, o, d_o, rows, shape.d, workspace);
+    launch(attention_delta_kernel<T>, blocks_for(rows, kThreads / 32), kThreads, 0, stream, o, d_o,
+           rows, shape.d, workspace);
   }
   const int64_t dk_width = dk != nullptr ? shape.c : 0, dv_width = dv != nullptr ? shape.d : 0;
   const int64_t kv_width = dk_width < dv_width ? dv_width : dk_width;

@@ -1,5 +1,5 @@
-// Device utilities shared by the kernels: the full-warp mask, warp sums, launch sizes and the
-// accurate math functions by element type. Included by .cu files only (device code).
+// Device utilities shared by the kernels: the full-warp mask, warp reductions, launch sizes and
+// the accurate math functions by element type. Included by .cu files only (device code).
 #pragma once
 #include <cstdint>
 
@@ -30,12 +30,32 @@ __device__ __forceinline__ double sqrt_of(double v) { return sqrt(v); }
 __device__ __forceinline__ float pow_of(float v, float e) { return powf(v, e); }
 __device__ __forceinline__ double pow_of(double v, double e) { return pow(v, e); }
 
-// The sum of v over the 32 lanes of a full warp, in every lane (butterfly order, so every lane
-// gets the same bits).
-template <typename T>
-__device__ __forceinline__ T warp_sum(T v) {
-  for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(kFullMask, v, offset);
+// Warp reductions over each aligned segment of `width` lanes of a full warp (width a power of
+// two, at most 32) in butterfly order, so every lane of a segment gets the same bits. Lane 0
+// pairs as in a __shfl_down_sync tree, so it also gets that tree's bits.
+
+// op(own value, partner's value) folded over the segment.
+template <typename T, typename Op>
+__device__ __forceinline__ T warp_reduce(T v, Op op, int width = 32) {
+  for (int offset = width / 2; offset > 0; offset /= 2)
+    v = op(v, __shfl_xor_sync(kFullMask, v, offset));
   return v;
+}
+
+// The sum of v over the segment.
+template <typename T>
+__device__ __forceinline__ T warp_sum(T v, int width = 32) {
+  for (int offset = width / 2; offset > 0; offset /= 2) v += __shfl_xor_sync(kFullMask, v, offset);
+  return v;
+}
+
+// The sums of a and of b over the segment, their shuffles interleaved.
+template <typename T>
+__device__ __forceinline__ void warp_sum2(T& a, T& b, int width = 32) {
+  for (int offset = width / 2; offset > 0; offset /= 2) {
+    a += __shfl_xor_sync(kFullMask, a, offset);
+    b += __shfl_xor_sync(kFullMask, b, offset);
+  }
 }
 
 }  // namespace S2DM_KERNEL_TARGET

@@ -83,7 +83,7 @@ __global__ void __launch_bounds__(kRowBlock)
              (static_cast<double>(g[i]) * static_cast<double>(cos_rounded(arg)) -
               static_cast<double>(g[half + i]) * static_cast<double>(sin_rounded(arg)));
     }
-    for (int offset = 16; offset > 0; offset /= 2) acc += __shfl_down_sync(kFullMask, acc, offset);
+    acc = warp_sum(acc);
     if (threadIdx.x % 32 == 0) s_warp[threadIdx.x / 32] = acc;
     __syncthreads();
     if (threadIdx.x == 0) {

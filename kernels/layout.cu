@@ -16,6 +16,8 @@
 
 #include <type_traits>
 
+#include "kernels/device_common.cuh"
+
 namespace s2dm::kernels {
 inline namespace S2DM_KERNEL_TARGET {
 
@@ -24,13 +26,6 @@ namespace {
 constexpr int kBlock = 256;
 constexpr int kUnroll = 4;
 constexpr int64_t kTile = int64_t{kBlock} * kUnroll;
-constexpr int64_t kMaxBlocks = 65535;
-
-int tile_blocks(int64_t n) {
-  const int64_t b = ceil_div(n, kTile);
-  return static_cast<int>(b < kMaxBlocks ? b : kMaxBlocks);
-}
-
 __device__ __forceinline__ float bf16_to_float_bits(uint16_t h) {
   return __uint_as_float(static_cast<unsigned>(h) << 16);
 }
@@ -95,16 +90,16 @@ void launch_strided_copy(const S* src, D* dst, const StridedLayout<2>& layout,
   const int64_t n = layout.numel();
   if (n <= 0) return;
   if (layout.linear())
-    launch(copy_dense_kernel<S, D>, tile_blocks(n), kBlock, 0, stream, src, dst, n);
+    launch(copy_dense_kernel<S, D>, blocks_for(n, kTile), kBlock, 0, stream, src, dst, n);
   else
-    launch(copy_strided_kernel<S, D>, tile_blocks(n), kBlock, 0, stream, src, dst, layout, n);
+    launch(copy_strided_kernel<S, D>, blocks_for(n, kTile), kBlock, 0, stream, src, dst, layout, n);
 }
 
 template <typename T>
 void launch_strided_fill(T* out, const StridedLayout<1>& layout, T value, cudaStream_t stream) {
   const int64_t n = layout.numel();
   if (n <= 0) return;
-  launch(fill_strided_kernel<T>, tile_blocks(n), kBlock, 0, stream, out, layout, n, value);
+  launch(fill_strided_kernel<T>, blocks_for(n, kTile), kBlock, 0, stream, out, layout, n, value);
 }
 
 #define S2DM_INSTANTIATE_COPY(S, D) \
@@ -144,9 +139,7 @@ __global__ void fill_kernel(T* out, int64_t n, T value) {
 template <typename T>
 void launch_fill(T* out, int64_t n, T value, cudaStream_t stream) {
   if (n <= 0) return;
-  const int64_t blocks = ceil_div(n, kFillBlock);
-  launch(fill_kernel<T>, static_cast<int>(blocks < 65535 ? blocks : 65535), kFillBlock, 0, stream,
-         out, n, value);
+  launch(fill_kernel<T>, blocks_for(n, kFillBlock), kFillBlock, 0, stream, out, n, value);
 }
 
 template void launch_fill<float>(float*, int64_t, float, cudaStream_t);

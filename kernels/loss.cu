@@ -17,12 +17,13 @@
 // resume relies on.
 #include "kernels/loss.cuh"
 
+#include "kernels/device_common.cuh"
+
 namespace s2dm::kernels {
 inline namespace S2DM_KERNEL_TARGET {
 
 namespace {
 
-constexpr unsigned kFullMask = 0xffffffffu;
 constexpr unsigned kSampleThreads = 512;
 constexpr unsigned kTotalThreads = 256;
 constexpr unsigned kMaxWarps = kSampleThreads / 32;
@@ -33,10 +34,7 @@ constexpr unsigned kMaxWarps = kSampleThreads / 32;
 template <typename T>
 __device__ void block_sums(T& a, T& b) {
   __shared__ T s_a[kMaxWarps], s_b[kMaxWarps];
-  for (int offset = 16; offset > 0; offset /= 2) {
-    a += __shfl_down_sync(kFullMask, a, offset);
-    b += __shfl_down_sync(kFullMask, b, offset);
-  }
+  warp_sum2(a, b);
   const unsigned warp = threadIdx.x / 32, warps = blockDim.x / 32;
   if (threadIdx.x % 32 == 0) {
     s_a[warp] = a;

@@ -38,6 +38,7 @@
 
 #include <initializer_list>
 
+#include "kernels/device_common.cuh"
 #include "kernels/pack.h"
 
 namespace s2dm::kernels {
@@ -45,16 +46,12 @@ inline namespace S2DM_KERNEL_TARGET {
 
 namespace {
 
-constexpr unsigned kFullMask = 0xffffffffu;
 constexpr unsigned kMaxThreads = 256;
 constexpr unsigned kMaxWarps = kMaxThreads / 32;
 constexpr unsigned kAffineBlock = 256;
 
 __device__ __forceinline__ float rsqrt_of(float v) { return rsqrtf(v); }
 __device__ __forceinline__ double rsqrt_of(double v) { return rsqrt(v); }
-// The accurate exponential: the kernels are bound by memory, so a fast one would buy nothing.
-__device__ __forceinline__ float exp_of(float v) { return expf(v); }
-__device__ __forceinline__ double exp_of(double v) { return exp(v); }
 
 template <typename T>
 __device__ __forceinline__ T sigmoid_of(T z) {
@@ -135,10 +132,7 @@ __device__ Moments<T> block_moments(Moments<T> m) {
 template <typename T>
 __device__ void row_sums(T& a, T& b) {
   __shared__ T s_a[kMaxWarps], s_b[kMaxWarps];
-  for (int offset = 16; offset > 0; offset /= 2) {
-    a += __shfl_down_sync(kFullMask, a, offset);
-    b += __shfl_down_sync(kFullMask, b, offset);
-  }
+  warp_sum2(a, b);
   const unsigned warps_per_row = blockDim.x / 32;
   if (warps_per_row == 1) return;  // the same for the whole block
   const unsigned tid = linear_tid(), warp = tid / 32;
@@ -160,7 +154,7 @@ __device__ void row_sums(T& a, T& b) {
 // order. slots: one entry per warp, in shared memory, free again on return.
 template <typename T>
 __device__ T block_total(T v, T* slots) {
-  for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(kFullMask, v, offset);
+  v = warp_sum(v);
   const unsigned tid = linear_tid(), warps = blockDim.x * blockDim.y / 32;
   if (tid % 32 == 0) slots[tid / 32] = v;
   __syncthreads();
@@ -306,11 +300,7 @@ constexpr int kMaxRows = 8;
 // inside the segment. Every thread of the block calls it.
 template <typename T>
 __device__ void cached_row_totals(T& a, T& b, T* sa, T* sb) {
-  const unsigned width = blockDim.x < 32 ? blockDim.x : 32;
-  for (unsigned offset = width / 2; offset > 0; offset /= 2) {
-    a += __shfl_xor_sync(kFullMask, a, offset);
-    b += __shfl_xor_sync(kFullMask, b, offset);
-  }
+  warp_sum2(a, b, blockDim.x < 32 ? static_cast<int>(blockDim.x) : 32);
   if (blockDim.x <= 32) return;  // the same for the whole block
   const unsigned tid = linear_tid(), warp = tid / 32;
   if (tid % 32 == 0) {

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <initializer_list>
 
+#include "kernels/device_common.cuh"
 #include "kernels/pack.h"
 
 namespace s2dm::kernels {
@@ -22,7 +23,6 @@ inline namespace S2DM_KERNEL_TARGET {
 namespace {
 
 constexpr int kBlock = 256;
-constexpr int64_t kMaxBlocks = 65535;
 
 // Each update applies itself to the V elements from index i (aligned to V when V > 1).
 template <typename T>
@@ -91,10 +91,6 @@ __global__ void __launch_bounds__(kBlock) sweep_kernel(Update u, int64_t n, int6
     u.template apply<1>(first < head ? first : body_end + (first - head));
 }
 
-int blocks_for(int64_t threads) {
-  return static_cast<int>(std::clamp<int64_t>(ceil_div(threads, kBlock), 1, kMaxBlocks));
-}
-
 uintptr_t misalignment(const void* p) { return reinterpret_cast<uintptr_t>(p) % kPackBytes; }
 
 template <typename T, typename Update>
@@ -108,9 +104,10 @@ void sweep(const Update& u, int64_t n, std::initializer_list<const void*> buffer
   if (together) {
     const int64_t head =
         std::min<int64_t>(n, static_cast<int64_t>((kPackBytes - mis) % kPackBytes / sizeof(T)));
-    launch(sweep_kernel<V, Update>, blocks_for(ceil_div(n, V)), kBlock, 0, stream, u, n, head);
+    launch(sweep_kernel<V, Update>, blocks_for(ceil_div(n, V), kBlock), kBlock, 0, stream, u, n,
+           head);
   } else {
-    launch(sweep_kernel<1, Update>, blocks_for(n), kBlock, 0, stream, u, n, int64_t{0});
+    launch(sweep_kernel<1, Update>, blocks_for(n, kBlock), kBlock, 0, stream, u, n, int64_t{0});
   }
 }
 

@@ -2,6 +2,7 @@
 // function of (seed, offset, index), so any launch configuration gives the same values.
 #include "kernels/random.cuh"
 
+#include "kernels/device_common.cuh"
 #include "kernels/philox.h"
 
 namespace s2dm::kernels {
@@ -9,11 +10,6 @@ inline namespace S2DM_KERNEL_TARGET {
 
 namespace {
 constexpr int kBlock = 256;
-
-int blocks_for(int64_t n) {
-  const int64_t b = ceil_div(n, kBlock);
-  return static_cast<int>(b < 65535 ? (b > 0 ? b : 1) : 65535);
-}
 
 template <typename T>
 __global__ void fill_uniform_kernel(T* out, int64_t n, uint64_t seed, uint64_t offset, double lo,
@@ -38,15 +34,16 @@ template <typename T>
 void launch_fill_uniform(T* out, int64_t n, uint64_t seed, uint64_t offset, double lo, double hi,
                          cudaStream_t stream) {
   if (n <= 0) return;
-  launch(fill_uniform_kernel<T>, blocks_for(n), kBlock, 0, stream, out, n, seed, offset, lo, hi);
+  launch(fill_uniform_kernel<T>, blocks_for(n, kBlock), kBlock, 0, stream, out, n, seed, offset,
+         lo, hi);
 }
 
 template <typename T>
 void launch_fill_normal(T* out, int64_t n, uint64_t seed, uint64_t offset, double mean,
                         double stddev, cudaStream_t stream) {
   if (n <= 0) return;
-  launch(fill_normal_kernel<T>, blocks_for(n), kBlock, 0, stream, out, n, seed, offset, mean,
-         stddev);
+  launch(fill_normal_kernel<T>, blocks_for(n, kBlock), kBlock, 0, stream, out, n, seed, offset,
+         mean, stddev);
 }
 
 #define S2DM_INSTANTIATE_FILLS(T)                                                          \

@@ -21,18 +21,18 @@
 
 #include <algorithm>
 
+#include "kernels/device_common.cuh"
+
 namespace s2dm::kernels {
 inline namespace S2DM_KERNEL_TARGET {
 
 namespace {
 
-constexpr unsigned kFullMask = 0xffffffffu;
 constexpr int kMaxThreads = 256;
 constexpr int64_t kTargetBlocks = 256;
 constexpr int64_t kMinBlockRun = 64;      // shorter reductions take one thread per output
 constexpr int64_t kMinBlockChunk = 8192;  // reduced elements per block before splitting pays
 constexpr int64_t kMinThreadChunk = 64;   // reduced elements per thread before splitting pays
-constexpr int64_t kMaxGridX = 65535;
 
 struct Plan {
   bool per_thread = false;
@@ -65,8 +65,6 @@ Plan plan_for(const SumToShape& s) {
   return make_plan(n_out, n_red, inner_kept);
 }
 
-unsigned grid_x(int64_t blocks) { return static_cast<unsigned>(std::min(blocks, kMaxGridX)); }
-
 // The offset of row-major index i over `rank` dims of the given sizes and strides.
 __device__ __forceinline__ int64_t offset_of(const int64_t* size, const int64_t* stride, int rank,
                                              int64_t i) {
@@ -82,7 +80,7 @@ __device__ __forceinline__ int64_t offset_of(const int64_t* size, const int64_t*
 // when it returns.
 __device__ double block_total(double v) {
   __shared__ double s_warp[kMaxThreads / 32];
-  for (int offset = 16; offset > 0; offset /= 2) v += __shfl_down_sync(kFullMask, v, offset);
+  v = warp_sum(v);
   const unsigned warp = threadIdx.x / 32, warps = blockDim.x / 32;
   if (threadIdx.x % 32 == 0) s_warp[warp] = v;
   __syncthreads();
@@ -145,10 +143,10 @@ template <bool kSquare, typename T, typename Out>
 void launch_pass(const T* x, const SumToShape& s, const Plan& p, Out* out, cudaStream_t stream) {
   const unsigned splits = static_cast<unsigned>(p.splits);
   if (p.per_thread)
-    launch(sum_thread_kernel<T, Out, kSquare>, dim3(grid_x(ceil_div(p.n_out, kMaxThreads)), splits),
+    launch(sum_thread_kernel<T, Out, kSquare>, dim3(blocks_for(p.n_out, kMaxThreads), splits),
            kMaxThreads, 0, stream, x, s, p, out);
   else
-    launch(sum_block_kernel<T, Out, kSquare>, dim3(grid_x(p.n_out), splits),
+    launch(sum_block_kernel<T, Out, kSquare>, dim3(blocks_for(p.n_out, 1), splits),
            static_cast<unsigned>(p.threads), 0, stream, x, s, p, out);
 }
 
@@ -160,7 +158,7 @@ void launch_sum(const T* x, const SumToShape& s, const Plan& p, Out* out, double
     return;
   }
   launch_pass<kSquare>(x, s, p, workspace, stream);
-  launch(sum_partials_kernel<Out>, grid_x(ceil_div(p.n_out, kMaxThreads)), kMaxThreads, 0, stream,
+  launch(sum_partials_kernel<Out>, blocks_for(p.n_out, kMaxThreads), kMaxThreads, 0, stream,
          static_cast<const double*>(workspace), p.splits, p.n_out, out);
 }
 

@@ -10,8 +10,9 @@
 // - pad: forward copies x or writes the value, backward copies the interior of dy.
 #include "kernels/resample.cuh"
 
-#include <algorithm>
 #include <cmath>
+
+#include "kernels/device_common.cuh"
 
 namespace s2dm::kernels {
 inline namespace S2DM_KERNEL_TARGET {
@@ -19,12 +20,6 @@ inline namespace S2DM_KERNEL_TARGET {
 namespace {
 
 constexpr int kBlock = 256;
-constexpr int64_t kMaxBlocks = 65535;
-
-int blocks_for(int64_t threads) {
-  return static_cast<int>(std::clamp<int64_t>(ceil_div(threads, kBlock), 1, kMaxBlocks));
-}
-
 __device__ __forceinline__ int64_t thread_index() {
   return blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
 }
@@ -83,14 +78,14 @@ template <typename T>
 void launch_upsample_nearest2x_forward(const T* x, PlaneShape shape, T* y, cudaStream_t stream) {
   const int64_t total = shape.planes * shape.h * shape.w;
   if (total <= 0) return;
-  launch(upsample_forward_kernel<T>, blocks_for(total), kBlock, 0, stream, x, shape, y);
+  launch(upsample_forward_kernel<T>, blocks_for(total, kBlock), kBlock, 0, stream, x, shape, y);
 }
 
 template <typename T>
 void launch_upsample_nearest2x_backward(const T* dy, PlaneShape shape, T* dx, cudaStream_t stream) {
   const int64_t total = shape.planes * shape.h * shape.w;
   if (total <= 0) return;
-  launch(upsample_backward_kernel<T>, blocks_for(total), kBlock, 0, stream, dy, shape, dx);
+  launch(upsample_backward_kernel<T>, blocks_for(total, kBlock), kBlock, 0, stream, dy, shape, dx);
 }
 
 template <typename T>
@@ -99,14 +94,15 @@ void launch_pad2d_forward(const T* x, PlaneShape shape, Pad2d pad, T value, T* y
   const int64_t total =
       shape.planes * (shape.h + pad.top + pad.bottom) * (shape.w + pad.left + pad.right);
   if (total <= 0) return;
-  launch(pad_forward_kernel<T>, blocks_for(total), kBlock, 0, stream, x, shape, pad, value, y);
+  launch(pad_forward_kernel<T>, blocks_for(total, kBlock), kBlock, 0, stream, x, shape, pad, value,
+         y);
 }
 
 template <typename T>
 void launch_pad2d_backward(const T* dy, PlaneShape shape, Pad2d pad, T* dx, cudaStream_t stream) {
   const int64_t total = shape.planes * shape.h * shape.w;
   if (total <= 0) return;
-  launch(pad_backward_kernel<T>, blocks_for(total), kBlock, 0, stream, dy, shape, pad, dx);
+  launch(pad_backward_kernel<T>, blocks_for(total, kBlock), kBlock, 0, stream, dy, shape, pad, dx);
 }
 
 #define S2DM_INSTANTIATE_RESAMPLE(T)                                                               \

@@ -14,21 +14,16 @@
 // order: a fixed order, so results are identical run to run.
 #include "kernels/softmax.cuh"
 
+#include "kernels/device_common.cuh"
+
 namespace s2dm::kernels {
 inline namespace S2DM_KERNEL_TARGET {
 
 namespace {
 
-constexpr unsigned kFullMask = 0xffffffffu;
 constexpr int kThreads = 256;
 constexpr int kWarps = kThreads / 32;
 constexpr int64_t kWarpRowMax = 1024;
-constexpr int64_t kMaxBlocks = 65535;
-
-__device__ __forceinline__ float exp_of(float v) { return expf(v); }
-__device__ __forceinline__ double exp_of(double v) { return exp(v); }
-__device__ __forceinline__ float log_of(float v) { return logf(v); }
-__device__ __forceinline__ double log_of(double v) { return log(v); }
 
 struct MaxOp {
   template <typename T>
@@ -60,7 +55,7 @@ __device__ __forceinline__ RowGroup row_group() {
 // op over the row group, returned to each of its threads. Every thread of the group calls it.
 template <bool kBlockRow, typename T, typename Op>
 __device__ T group_reduce(T v, Op op, T* slots) {
-  for (int offset = 16; offset > 0; offset /= 2) v = op(v, __shfl_xor_sync(kFullMask, v, offset));
+  v = warp_reduce(v, op);
   if (!kBlockRow) return v;
   if (threadIdx.x % 32 == 0) slots[threadIdx.x / 32] = v;
   __syncthreads();
@@ -111,10 +106,7 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 // Blocks for `rows` rows: eight per block for warp rows, one per block otherwise.
-dim3 grid_for(int64_t rows, bool block_rows) {
-  const int64_t blocks = block_rows ? rows : ceil_div(rows, kWarps);
-  return dim3(static_cast<unsigned>(blocks < kMaxBlocks ? blocks : kMaxBlocks));
-}
+int grid_for(int64_t rows, bool block_rows) { return blocks_for(rows, block_rows ? 1 : kWarps); }
 
 }  // namespace
 
