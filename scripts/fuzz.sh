@@ -44,7 +44,7 @@ fi
 # Seeds are rewritten every run (same names); what libFuzzer added before stays.
 "$build/fuzz/s2dm-fuzz-seeds" "$build/corpus"
 # Inputs that once failed (fuzz/regressions/, also checked by tests/test_reader_limits.cpp).
-mkdir -p "$build/corpus/fuzz_image" && cp fuzz/regressions/*.jpg "$build/corpus/fuzz_image/"
+mkdir -p "$build/corpus/fuzz_image" && cp fuzz/regressions/* "$build/corpus/fuzz_image/"
 
 # The targets rewrite an input file every iteration; on a disk file system that waits on
 # writeback, so the scratch directory goes on a tmpfs when there is one.

@@ -3,7 +3,7 @@
 # Extra packages can be named as arguments (e.g. python3-torch for golden files and benchmarks).
 set -euo pipefail
 pkgs=(cmake g++ make pkg-config ccache libfmt-dev catch2 libopenblas-openmp-dev nlohmann-json3-dev libcli11-dev dataset-fashion-mnist
-      zlib1g-dev libstb-dev libturbojpeg0-dev openmpi-bin libopenmpi-dev "$@")
+      zlib1g-dev libstb-dev libpng-dev libturbojpeg0-dev libdnnl-dev openmpi-bin libopenmpi-dev "$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/cpu/conv_onednn.h"
 #include "engine/error.h"
 #include "engine/io/npy.h"
 #include "engine/ops.h"
@@ -227,6 +228,44 @@ TEST_CASE("conv2d: agrees with a direct loop on multi-threaded shapes", "[conv]"
       require_close_vec("dw", wt.grad().to_vector(), ref.dw, tol * 10, tol);
       if (c.bias) require_close_vec("db", bt.grad().to_vector(), ref.db, tol * 10, tol);
     }
+    seed += 4;
+  }
+}
+
+TEST_CASE("conv2d: float32 on oneDNN agrees with the im2col path at UNet shapes", "[conv]") {
+  struct Shape4 {
+    int64_t n, ci, h, co, k, stride, pad;
+  };
+  // The UNet's 3x3 and 1x1 convolutions at 32, 16 and 8 wide, its stride-2 downsample (padded
+  // by pad2d first, so 17 wide), and stride 2 unpadded on an even width, which oneDNN cannot
+  // express (the last input column is never read) and the native path takes.
+  const Shape4 shapes[] = {{4, 128, 32, 128, 3, 1, 1}, {4, 256, 16, 256, 3, 1, 1},
+                           {4, 256, 8, 512, 3, 1, 1},  {4, 256, 16, 128, 1, 1, 0},
+                           {4, 128, 17, 128, 3, 2, 0}, {2, 8, 8, 4, 3, 2, 0}};
+  CHECK_FALSE(cpu::onednn_conv_applies({2, 8, 8, 8, 4, 3, 3, 3, 3, 2, 0}));
+  CHECK(cpu::onednn_conv_applies({4, 128, 17, 17, 128, 3, 3, 8, 8, 2, 0}));
+  uint64_t seed = 1200;
+  for (const Shape4& s : shapes) {
+    INFO("x [" << s.n << "," << s.ci << "," << s.h << "," << s.h << "] k " << s.k << " stride "
+               << s.stride << " pad " << s.pad);
+    Tensor x = randn64({s.n, s.ci, s.h, s.h}, seed, 1.0, 0.0, false).to(DType::F32);
+    Tensor w = randn64({s.co, s.ci, s.k, s.k}, seed + 1, 0.05, 0.0, false).to(DType::F32);
+    Tensor b = randn64({s.co}, seed + 2, 1.0, 0.0, false).to(DType::F32);
+    std::vector<std::vector<double>> out[2];
+    for (int native = 0; native < 2; ++native) {
+      cpu::set_native_conv(native == 1);
+      Tensor xl = leaf(x), wl = leaf(w), bl = leaf(b);
+      Tensor y = conv2d(xl, wl, bl, static_cast<int>(s.stride), static_cast<int>(s.pad));
+      Tensor r = randn64(y.shape(), seed + 3, 1.0, 0.0, false).to(DType::F32);
+      sum(mul(y, r)).backward();
+      out[native] = {y.to_vector(), xl.grad().to_vector(), wl.grad().to_vector(),
+                     bl.grad().to_vector()};
+    }
+    cpu::set_native_conv(false);
+    const char* names[] = {"y", "dx", "dw", "db"};
+    for (int i = 0; i < 4; ++i)
+      require_close_vec(names[i], out[0][static_cast<size_t>(i)], out[1][static_cast<size_t>(i)],
+                        1e-3, 1e-3);
     seed += 4;
   }
 }

@@ -1,4 +1,5 @@
-// CPU 2-D convolution (cross-correlation, NCHW) forward and backward: im2col + OpenBLAS GEMM,
+// CPU 2-D convolution (cross-correlation, NCHW) forward and backward. Float32 runs on oneDNN
+// (conv_onednn.h) where it applies; otherwise, and always in float64, im2col + OpenBLAS GEMM,
 // except float32 3x3 stride-1 padding-1 convolutions of 16- and 32-wide images, whose forward and
 // input gradient run the direct kernel of conv3x3_direct.cpp (about 1.3-1.8x the GEMM path there).
 //
@@ -42,6 +43,7 @@
 #include <type_traits>
 
 #include "engine/cpu/conv3x3_direct.h"
+#include "engine/cpu/conv_onednn.h"
 #include "engine/cpu/cpu_backend.h"
 #include "engine/cpu/dispatch.h"
 
@@ -493,6 +495,11 @@ void bias_grad(const Geometry& g, const T* dy, T* db) {
   }
 }
 
+// The geometry as conv_onednn.h takes it.
+cpu::ConvGeometry onednn_geometry(const Geometry& g) {
+  return {g.n, g.ci, g.h, g.w, g.co, g.kh, g.kw, g.ho, g.wo, g.stride, g.pad};
+}
+
 }  // namespace
 
 void CpuBackend::conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y,
@@ -500,6 +507,11 @@ void CpuBackend::conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& 
   const Geometry g = geometry_of(x, w, p);
   S2DM_CHECK(y.shape() == Shape({g.n, g.co, g.ho, g.wo}), "conv2d backend: output {} for x {} w {}",
              y.str(), x.str(), w.str());
+  if (x.dtype() == DType::F32 && cpu::onednn_conv_applies(onednn_geometry(g))) {
+    cpu::onednn_conv_forward(onednn_geometry(g), x.data<float>(), w.data<float>(),
+                             bias.defined() ? bias.data<float>() : nullptr, y.data<float>());
+    return;
+  }
   cpu::dispatch_float(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     forward_impl<T>(g, x.data<T>(), w.data<T>(), bias.defined() ? bias.data<T>() : nullptr,
@@ -512,6 +524,12 @@ void CpuBackend::conv2d_backward(const Tensor& x, const Tensor& w, const Tensor&
   const Geometry g = geometry_of(x, w, p);
   S2DM_CHECK(dy.shape() == Shape({g.n, g.co, g.ho, g.wo}),
              "conv2d backend: output gradient {} for x {} w {}", dy.str(), x.str(), w.str());
+  if (x.dtype() == DType::F32 && cpu::onednn_conv_applies(onednn_geometry(g))) {
+    const auto out = [](Tensor& t) { return t.defined() ? t.data<float>() : nullptr; };
+    cpu::onednn_conv_backward(onednn_geometry(g), x.data<float>(), w.data<float>(),
+                              dy.data<float>(), out(dx), out(dw), out(dbias));
+    return;
+  }
   cpu::dispatch_float(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if (dw.defined()) weight_grad<T>(g, x.data<T>(), dy.data<T>(), dw.data<T>());

@@ -1,13 +1,10 @@
-// Image decoding, resampling and encoding on Debian's libraries: JPEG files are decoded by
-// libjpeg-turbo (its TurboJPEG API), PNG files by stb_image (libstb), both from memory (the file
-// is read with read_file so errors name it); stb_image_write encodes into memory and
-// write_file_atomic publishes the bytes; stb_image_resize resamples.
+// Image files, resampling and encoding: decoding is image_decode.cpp's (libpng, libjpeg-turbo);
+// stb_image_write encodes into memory and write_file_atomic publishes the bytes;
+// stb_image_resize resamples.
 #include "engine/io/image.h"
 
-#include <stb_image.h>
 #include <stb_image_resize.h>
 #include <stb_image_write.h>
-#include <turbojpeg.h>
 
 #include <algorithm>
 #include <cmath>
@@ -18,6 +15,7 @@
 
 #include "engine/error.h"
 #include "engine/io/atomic_file.h"
+#include "engine/io/image_decode.h"
 
 namespace s2dm {
 
@@ -70,113 +68,6 @@ void blit(const std::vector<double>& v, int64_t b, int64_t c, int64_t h, int64_t
         dst.at(y0 + y, x0 + x, ch) = unit_to_u8(src[(ch * h + y) * w + x]);
 }
 
-// Larger images are refused before decoding (64 megapixels: far beyond any training image).
-constexpr uint64_t kMaxImagePixels = uint64_t{1} << 26;
-
-// stb_image grows its buffer for a PNG's IDAT chunk to the chunk's declared length before
-// reading it, so a 100-byte file declaring a 2 GiB chunk allocates 2 GiB. Every chunk up to IEND
-// must therefore fit in the file, checked here first (stb reads chunks in this same order).
-void check_png_chunks(std::string_view b, const std::string& path) {
-  const auto be32 = [&](size_t i) {
-    uint32_t v = 0;
-    for (size_t k = 0; k < 4; ++k) v = (v << 8) | static_cast<unsigned char>(b[i + k]);
-    return v;
-  };
-  size_t pos = 8;  // after the signature
-  while (pos + 8 <= b.size()) {
-    const uint64_t length = be32(pos);
-    S2DM_CHECK(length <= b.size() - pos - 8,
-               "cannot decode image {}: corrupt PNG (a chunk at byte {} declares {} bytes, only {} "
-               "follow; remove or replace the file)",
-               path, pos, length, b.size() - pos - 8);
-    if (b.substr(pos + 4, 4) == "IEND") return;
-    pos += 8 + static_cast<size_t>(length) + 4;  // header, data, CRC
-  }
-}
-
-// The fewest bytes any valid file of w x h pixels can have. Decoders expand every announced pixel
-// even when the data runs out, so without this a 783-byte JPEG announcing 65039 x 240 pixels
-// costs seconds of decoding before the missing data is noticed.
-// - JPEG: every 8x8 block of the full-resolution component codes its DC difference with a Huffman
-//   code of at least one bit, in baseline and progressive files alike.
-// - PNG: deflate expands at most 1032:1 (a 258-byte match in two one-bit codes), and the filtered
-//   rows hold at least 1 + ceil(w·channels/8) bytes each (1-bit samples).
-uint64_t min_compressed_bytes(bool png, uint64_t w, uint64_t h, uint64_t channels) {
-  if (png) return h * (1 + (w * channels + 7) / 8) / 1032;
-  return ((w + 7) / 8) * ((h + 7) / 8) / 8;
-}
-
-// stb's conversion between channel counts (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA), for the JPEG
-// path, which decodes to the stored gray or RGB: gray from RGB with stb's luma weights, alpha 255.
-std::vector<uint8_t> convert_channels(const std::vector<uint8_t>& in, int from, int to) {
-  if (from == to) return in;
-  const size_t n = in.size() / static_cast<size_t>(from);
-  std::vector<uint8_t> out(n * static_cast<size_t>(to));
-  for (size_t i = 0; i < n; ++i) {
-    const uint8_t* p = &in[i * static_cast<size_t>(from)];
-    uint8_t* q = &out[i * static_cast<size_t>(to)];
-    const bool rgb = from >= 3;
-    const uint8_t y = rgb ? static_cast<uint8_t>((p[0] * 77 + p[1] * 150 + p[2] * 29) >> 8) : p[0];
-    const uint8_t a = from == 2 ? p[1] : from == 4 ? p[3] : uint8_t{255};
-    if (to <= 2) {
-      q[0] = y;
-    } else {
-      q[0] = rgb ? p[0] : y;
-      q[1] = rgb ? p[1] : y;
-      q[2] = rgb ? p[2] : y;
-    }
-    if (to == 2) q[1] = a;
-    if (to == 4) q[3] = a;
-  }
-  return out;
-}
-
-struct TjDeleter {
-  void operator()(void* h) const { tjDestroy(h); }
-};
-
-// Decodes a JPEG with libjpeg-turbo: any warning (corrupt or truncated data) is an error, and
-// progressive files are limited to 500 scans (TJFLAG_LIMITSCANS), so a small file cannot make
-// the decoder loop over the image thousands of times.
-ImageU8 decode_jpeg(const std::string& bytes, const std::string& path, int channels) {
-  std::unique_ptr<void, TjDeleter> tj(tjInitDecompress());
-  S2DM_CHECK(tj != nullptr, "cannot decode image {}: libjpeg-turbo could not start ({})", path,
-             tjGetErrorStr2(nullptr));
-  const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
-  const auto size = static_cast<unsigned long>(bytes.size());
-  int w = 0, h = 0, subsamp = 0, colorspace = 0;
-  const auto corrupt = [&](const char* stage) {
-    fail("cannot decode image {}: corrupt JPEG ({}: {}; remove or replace the file)", path, stage,
-         tjGetErrorStr2(tj.get()));
-  };
-  if (tjDecompressHeader3(tj.get(), data, size, &w, &h, &subsamp, &colorspace) != 0)
-    corrupt("header");
-  const uint64_t pixels_announced = static_cast<uint64_t>(w) * static_cast<uint64_t>(h);
-  S2DM_CHECK(w > 0 && h > 0 && pixels_announced <= kMaxImagePixels,
-             "cannot decode image {}: its header announces {}x{} pixels, more than the {} "
-             "s2dm reads (corrupt file?)",
-             path, w, h, kMaxImagePixels);
-  const uint64_t need = min_compressed_bytes(false, static_cast<uint64_t>(w),
-                                             static_cast<uint64_t>(h), 1);
-  S2DM_CHECK(bytes.size() >= need,
-             "cannot decode image {}: its header announces {}x{} pixels, which take at least {} "
-             "bytes to encode, but the file has {} (truncated or corrupt; remove or replace the "
-             "file)",
-             path, w, h, need, bytes.size());
-  const bool gray = colorspace == TJCS_GRAY;
-  const int stored = gray ? 1 : 3;
-  std::vector<uint8_t> pixels(static_cast<size_t>(w) * static_cast<size_t>(h) *
-                              static_cast<size_t>(stored));
-  if (tjDecompress2(tj.get(), data, size, pixels.data(), w, 0, h, gray ? TJPF_GRAY : TJPF_RGB,
-                    TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS) != 0)
-    corrupt("data");
-  ImageU8 img;
-  img.height = h;
-  img.width = w;
-  img.channels = channels != 0 ? channels : stored;
-  img.pixels = convert_channels(pixels, stored, img.channels);
-  return img;
-}
 
 }  // namespace
 
@@ -184,52 +75,13 @@ ImageU8 read_image(const std::string& path, int channels) {
   S2DM_CHECK(channels >= 0 && channels <= 4, "read_image {}: channels must be 0..4, got {}", path,
              channels);
   const std::string bytes = read_file(path);
-  S2DM_CHECK(bytes.size() < static_cast<size_t>(std::numeric_limits<int>::max()),
-             "{}: image file of {} bytes is too large to decode", path, bytes.size());
-  // Only PNG reaches stb: its other decoders (TGA has no signature at all) would take any file,
-  // and a few header bytes there announce images that take minutes to expand.
   const bool png = bytes.starts_with("\x89PNG\r\n\x1a\n");
   const bool jpeg = bytes.starts_with("\xff\xd8");
   S2DM_CHECK(png || jpeg,
              "cannot decode image {}: not a PNG or JPEG file (no PNG signature or JPEG SOI "
              "marker; remove or replace the file)",
              path);
-  if (jpeg) return decode_jpeg(bytes, path, channels);
-  check_png_chunks(bytes, path);
-  int w = 0, h = 0, stored = 0;
-  // The header's size is checked before decoding: stb decodes every announced pixel even when
-  // the data runs out, so a 100-byte JPEG can announce 65535 x 65535 pixels.
-  if (stbi_info_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()),
-                            static_cast<int>(bytes.size()), &w, &h, &stored) != 0) {
-    S2DM_CHECK(static_cast<uint64_t>(w) * static_cast<uint64_t>(h) <= kMaxImagePixels,
-               "cannot decode image {}: its header announces {}x{} pixels, more than the {} "
-               "s2dm reads (corrupt file?)",
-               path, w, h, kMaxImagePixels);
-    const uint64_t need = min_compressed_bytes(true, static_cast<uint64_t>(w),
-                                               static_cast<uint64_t>(h),
-                                               static_cast<uint64_t>(std::max(stored, 1)));
-    S2DM_CHECK(bytes.size() >= need,
-               "cannot decode image {}: its header announces {}x{} pixels, which take at least {} "
-               "bytes to encode, but the file has {} (truncated or corrupt; remove or replace "
-               "the file)",
-               path, w, h, need, bytes.size());
-  }
-  stbi_uc* data = stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()),
-                                        static_cast<int>(bytes.size()), &w, &h, &stored, channels);
-  if (data == nullptr) {
-    const char* why = stbi_failure_reason();
-    fail(
-        "cannot decode image {}: corrupt PNG ({}; remove or replace the file)",
-        path, why != nullptr ? why : "unknown error");
-  }
-  ImageU8 img;
-  img.height = h;
-  img.width = w;
-  img.channels = channels != 0 ? channels : stored;
-  img.pixels.assign(data, data + static_cast<size_t>(h) * static_cast<size_t>(w) *
-                                     static_cast<size_t>(img.channels));
-  stbi_image_free(data);
-  return img;
+  return png ? decode_png(bytes, path, channels) : decode_jpeg(bytes, path, channels);
 }
 
 void write_png(const std::string& path, const ImageU8& image) {

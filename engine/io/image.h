@@ -29,10 +29,11 @@ struct ImageU8 {
   }
 };
 
-// Decodes a JPEG file with libjpeg-turbo or a PNG file with stb_image (16-bit PNGs are reduced to
-// 8 bits). Other formats, PNG chunks longer than the file, images of more than 2^26 pixels and
-// files too short for the pixels their header announces are refused before decoding; a JPEG with
-// corrupt or missing data, or more than 500 progressive scans, is refused by the decoder.
+// Decodes a PNG file with libpng (16-bit samples are reduced to 8 bits) or a JPEG file with
+// libjpeg-turbo. Other formats, PNG chunks longer than the file, images of more than 2^26 pixels
+// and files too short for the pixels their header announces are refused before decoding; corrupt
+// or missing data (a PNG CRC error, a JPEG decoder warning), and JPEGs of more than 500
+// progressive scans, are refused by the decoders.
 // channels = 0 keeps the stored channel count; 1 converts to gray (stb's luma weights), 3 to RGB
 // (gray is replicated, alpha dropped), 2 and 4 add or keep alpha.
 ImageU8 read_image(const std::string& path, int channels = 0);

@@ -1,0 +1,244 @@
+// oneDNN convolutions: primitives are created once per geometry and kept (creation costs far more
+// than a small convolution), with memory format `any` so oneDNN lays out data for its fastest
+// kernel (blocked formats such as nChw16c on AVX-512); our plain NCHW/OIHW buffers are reordered
+// into and out of those layouts around each call, as PyTorch does for plain tensors. oneDNN runs
+// on the same OpenMP runtime as the rest of the backend (Debian builds it with OMP threading).
+#include "engine/cpu/conv_onednn.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include <dnnl.hpp>
+
+#include "engine/error.h"
+
+namespace s2dm::cpu {
+
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+dnnl::engine& cpu_engine() {
+  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+
+// Every geometry field, as a map key.
+auto key_of(const ConvGeometry& g) {
+  return std::make_tuple(g.n, g.ci, g.h, g.w, g.co, g.kh, g.kw, g.stride, g.pad);
+}
+
+memory::dims dims(std::initializer_list<int64_t> v) { return memory::dims(v); }
+
+// oneDNN's right/bottom padding for our output size (smaller than `pad` when the stride does not
+// divide the padded extent; never negative where onednn_conv_applies).
+int64_t pad_end(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t pad) {
+  return (out - 1) * stride + k - in - pad;
+}
+
+// A user buffer (plain layout) and, when the primitive wants another layout, the primitive's own
+// buffer with the reorder between them.
+struct Operand {
+  memory::desc user_md, prim_md;
+  bool same = true;
+  memory prim;  // the primitive's buffer when !same
+
+  Operand() = default;
+  Operand(const memory::desc& user, const memory::desc& wanted)
+      : user_md(user), prim_md(wanted), same(user == wanted) {
+    if (!same) prim = memory(wanted, cpu_engine());
+  }
+  // The memory the primitive reads: the user's data, reordered first when needed.
+  memory input(const void* data, dnnl::stream& s) {
+    memory user(user_md, cpu_engine(), const_cast<void*>(data));
+    if (same) return user;
+    dnnl::reorder(user, prim).execute(s, user, prim);
+    return prim;
+  }
+  // The memory the primitive writes; finish() copies it into the user's buffer.
+  memory output(void* data) {
+    return same ? memory(user_md, cpu_engine(), data) : prim;
+  }
+  void finish(void* data, dnnl::stream& s) {
+    if (same) return;
+    memory user(user_md, cpu_engine(), data);
+    dnnl::reorder(prim, user).execute(s, prim, user);
+  }
+};
+
+struct Primitives {
+  std::mutex mutex;  // one call at a time uses the cached buffers
+  dnnl::convolution_forward::primitive_desc fwd_pd;
+  dnnl::convolution_forward fwd;
+  Operand f_src, f_w, f_dst;
+  // Backward, created on first use.
+  bool has_bwd = false;
+  dnnl::convolution_backward_data::primitive_desc bwd_data_pd;
+  dnnl::convolution_backward_data bwd_data;
+  dnnl::convolution_backward_weights::primitive_desc bwd_w_pd;
+  dnnl::convolution_backward_weights bwd_w;
+  Operand d_diff_dst, d_w, d_diff_src, w_src, w_diff_dst, w_diff_w;
+  memory diff_bias;  // backward weights always computes the bias gradient too
+};
+
+struct Descs {
+  memory::desc src, w, bias, dst;
+  memory::dims strides, pad_l, pad_r;
+};
+
+Descs descs_of(const ConvGeometry& g, bool any) {
+  const tag t4 = any ? tag::any : tag::nchw, tw = any ? tag::any : tag::oihw;
+  Descs d;
+  d.src = memory::desc(dims({g.n, g.ci, g.h, g.w}), dt::f32, t4);
+  d.w = memory::desc(dims({g.co, g.ci, g.kh, g.kw}), dt::f32, tw);
+  d.bias = memory::desc(dims({g.co}), dt::f32, tag::x);
+  d.dst = memory::desc(dims({g.n, g.co, g.ho, g.wo}), dt::f32, t4);
+  d.strides = dims({g.stride, g.stride});
+  d.pad_l = dims({g.pad, g.pad});
+  d.pad_r = dims({pad_end(g.h, g.ho, g.kh, g.stride, g.pad),
+                  pad_end(g.w, g.wo, g.kw, g.stride, g.pad)});
+  return d;
+}
+
+Primitives& primitives_for(const ConvGeometry& g) {
+  static std::mutex mutex;
+  static std::map<decltype(key_of(g)), std::unique_ptr<Primitives>> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto& slot = cache[key_of(g)];
+  if (slot) return *slot;
+  auto p = std::make_unique<Primitives>();
+  const Descs a = descs_of(g, true), u = descs_of(g, false);
+  p->fwd_pd = dnnl::convolution_forward::primitive_desc(
+      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training,
+                                      dnnl::algorithm::convolution_direct, a.src, a.w, a.bias,
+                                      a.dst, a.strides, a.pad_l, a.pad_r),
+      cpu_engine());
+  p->fwd = dnnl::convolution_forward(p->fwd_pd);
+  p->f_src = Operand(u.src, p->fwd_pd.src_desc());
+  p->f_w = Operand(u.w, p->fwd_pd.weights_desc());
+  p->f_dst = Operand(u.dst, p->fwd_pd.dst_desc());
+  slot = std::move(p);
+  return *slot;
+}
+
+void ensure_backward(const ConvGeometry& g, Primitives& p) {
+  if (p.has_bwd) return;
+  const Descs a = descs_of(g, true), u = descs_of(g, false);
+  p.bwd_data_pd = dnnl::convolution_backward_data::primitive_desc(
+      dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, a.src, a.w, a.dst,
+                                            a.strides, a.pad_l, a.pad_r),
+      cpu_engine(), p.fwd_pd);
+  p.bwd_data = dnnl::convolution_backward_data(p.bwd_data_pd);
+  p.bwd_w_pd = dnnl::convolution_backward_weights::primitive_desc(
+      dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, a.src, a.w,
+                                               a.bias, a.dst, a.strides, a.pad_l, a.pad_r),
+      cpu_engine(), p.fwd_pd);
+  p.bwd_w = dnnl::convolution_backward_weights(p.bwd_w_pd);
+  p.d_diff_dst = Operand(u.dst, p.bwd_data_pd.diff_dst_desc());
+  p.d_w = Operand(u.w, p.bwd_data_pd.weights_desc());
+  p.d_diff_src = Operand(u.src, p.bwd_data_pd.diff_src_desc());
+  p.w_src = Operand(u.src, p.bwd_w_pd.src_desc());
+  p.w_diff_dst = Operand(u.dst, p.bwd_w_pd.diff_dst_desc());
+  p.w_diff_w = Operand(u.w, p.bwd_w_pd.diff_weights_desc());
+  p.diff_bias = memory(p.bwd_w_pd.diff_bias_desc(), cpu_engine());
+  p.has_bwd = true;
+}
+
+dnnl::stream& stream() {
+  thread_local dnnl::stream s(cpu_engine());
+  return s;
+}
+
+std::atomic<bool>& native_flag() {
+  static std::atomic<bool> flag{[] {
+    const char* v = std::getenv("S2DM_CONV");
+    return v != nullptr && std::strcmp(v, "native") == 0;
+  }()};
+  return flag;
+}
+
+}  // namespace
+
+void set_native_conv(bool native) { native_flag().store(native); }
+bool native_conv() { return native_flag().load(std::memory_order_relaxed); }
+
+bool onednn_conv_applies(const ConvGeometry& g) {
+  if (native_conv()) return false;
+  return g.n > 0 && g.ho > 0 && g.wo > 0 && pad_end(g.h, g.ho, g.kh, g.stride, g.pad) >= 0 &&
+         pad_end(g.w, g.wo, g.kw, g.stride, g.pad) >= 0;
+}
+
+void onednn_conv_forward(const ConvGeometry& g, const float* x, const float* w, const float* bias,
+                         float* y) {
+  try {
+    Primitives& p = primitives_for(g);
+    std::lock_guard<std::mutex> lock(p.mutex);
+    dnnl::stream& s = stream();
+    memory src = p.f_src.input(x, s), wm = p.f_w.input(w, s), dst = p.f_dst.output(y);
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wm},
+                                         {DNNL_ARG_DST, dst}};
+    std::vector<float> zeros;
+    if (bias != nullptr) {
+      args.emplace(DNNL_ARG_BIAS,
+                   memory(p.fwd_pd.bias_desc(), cpu_engine(), const_cast<float*>(bias)));
+    } else {
+      zeros.assign(static_cast<size_t>(g.co), 0.0f);
+      args.emplace(DNNL_ARG_BIAS, memory(p.fwd_pd.bias_desc(), cpu_engine(), zeros.data()));
+    }
+    p.fwd.execute(s, args);
+    p.f_dst.finish(y, s);
+    s.wait();
+  } catch (const dnnl::error& e) {
+    fail("conv2d (oneDNN) forward failed: {} (status {}); S2DM_CONV=native uses the built-in "
+         "convolutions instead",
+         e.what(), static_cast<int>(e.status));
+  }
+}
+
+void onednn_conv_backward(const ConvGeometry& g, const float* x, const float* w, const float* dy,
+                          float* dx, float* dw, float* dbias) {
+  try {
+    Primitives& p = primitives_for(g);
+    std::lock_guard<std::mutex> lock(p.mutex);
+    ensure_backward(g, p);
+    dnnl::stream& s = stream();
+    if (dx != nullptr) {
+      memory ddst = p.d_diff_dst.input(dy, s), wm = p.d_w.input(w, s),
+             dsrc = p.d_diff_src.output(dx);
+      p.bwd_data.execute(s, {{DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_WEIGHTS, wm},
+                             {DNNL_ARG_DIFF_SRC, dsrc}});
+      p.d_diff_src.finish(dx, s);
+    }
+    if (dw != nullptr || dbias != nullptr) {
+      std::vector<float> dw_scratch;
+      float* dw_out = dw;
+      if (dw_out == nullptr) {
+        dw_scratch.resize(static_cast<size_t>(g.co * g.ci * g.kh * g.kw));
+        dw_out = dw_scratch.data();
+      }
+      memory src = p.w_src.input(x, s), ddst = p.w_diff_dst.input(dy, s),
+             dwm = p.w_diff_w.output(dw_out);
+      memory db = dbias != nullptr ? memory(p.bwd_w_pd.diff_bias_desc(), cpu_engine(), dbias)
+                                   : p.diff_bias;
+      p.bwd_w.execute(s, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, ddst},
+                          {DNNL_ARG_DIFF_WEIGHTS, dwm}, {DNNL_ARG_DIFF_BIAS, db}});
+      p.w_diff_w.finish(dw_out, s);
+    }
+    s.wait();
+  } catch (const dnnl::error& e) {
+    fail("conv2d (oneDNN) backward failed: {} (status {}); S2DM_CONV=native uses the built-in "
+         "convolutions instead",
+         e.what(), static_cast<int>(e.status));
+  }
+}
+
+}  // namespace s2dm::cpu

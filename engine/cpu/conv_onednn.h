@@ -1,0 +1,34 @@
+// Float32 2-D convolutions on oneDNN (Debian's libdnnl, the library PyTorch's CPU convolutions run
+// on). oneDNN picks its kernels from the CPU's feature flags (AVX2, AVX-512, AMX), never from a
+// model list, and it parallelises one convolution over every core even at batch 4, where the
+// im2col + GEMM path splits work by sample. The CPU backend routes float32 convolutions here;
+// float64 (the reference for gradient checks) stays on im2col + OpenBLAS.
+// S2DM_CONV=native selects the im2col + GEMM path for float32 too (for comparisons).
+#pragma once
+#include <cstdint>
+
+namespace s2dm::cpu {
+
+struct ConvGeometry {
+  int64_t n = 0, ci = 0, h = 0, w = 0;  // input [N, Ci, H, W]
+  int64_t co = 0, kh = 0, kw = 0;       // weights [Co, Ci, kh, kw]
+  int64_t ho = 0, wo = 0;               // output [N, Co, Ho, Wo]
+  int64_t stride = 1, pad = 0;          // symmetric zero padding
+};
+
+// Whether float32 convolutions of this geometry run on oneDNN: not when native ones are chosen
+// (S2DM_CONV=native at start, or set_native_conv), nor when oneDNN cannot express the geometry
+// (a stride that leaves input rows unread would need negative end padding).
+bool onednn_conv_applies(const ConvGeometry& g);
+// Chooses the im2col + GEMM path for float32 too (true), or oneDNN where it applies (false).
+void set_native_conv(bool native);
+bool native_conv();
+
+// y = conv(x, w) + bias; bias may be null. All buffers contiguous NCHW / OIHW.
+void onednn_conv_forward(const ConvGeometry& g, const float* x, const float* w, const float* bias,
+                         float* y);
+// Writes each of dx, dw, dbias that is not null (overwriting it).
+void onednn_conv_backward(const ConvGeometry& g, const float* x, const float* w, const float* dy,
+                          float* dx, float* dw, float* dbias);
+
+}  // namespace s2dm::cpu
