@@ -171,6 +171,13 @@ std::atomic<bool>& native_flag() {
 void set_native_conv(bool native) { native_flag().store(native); }
 bool native_conv() { return native_flag().load(std::memory_order_relaxed); }
 
+std::string conv_library() {
+  if (native_conv()) return "im2col + OpenBLAS (S2DM_CONV=native)";
+  const dnnl_version_t* v = dnnl_version();
+  return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+         std::to_string(v->patch);
+}
+
 bool onednn_conv_applies(const ConvGeometry& g) {
   if (native_conv()) return false;
   return g.n > 0 && g.ho > 0 && g.wo > 0 && pad_end(g.h, g.ho, g.kh, g.stride, g.pad) >= 0 &&

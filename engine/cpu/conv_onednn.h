@@ -6,6 +6,7 @@
 // S2DM_CONV=native selects the im2col + GEMM path for float32 too (for comparisons).
 #pragma once
 #include <cstdint>
+#include <string>
 
 namespace s2dm::cpu {
 
@@ -23,6 +24,9 @@ bool onednn_conv_applies(const ConvGeometry& g);
 // Chooses the im2col + GEMM path for float32 too (true), or oneDNN where it applies (false).
 void set_native_conv(bool native);
 bool native_conv();
+// The float32 convolution library in use, for benchmark headers: "oneDNN 2.6.3" or
+// "im2col + OpenBLAS (S2DM_CONV=native)".
+std::string conv_library();
 
 // y = conv(x, w) + bias; bias may be null. All buffers contiguous NCHW / OIHW.
 void onednn_conv_forward(const ConvGeometry& g, const float* x, const float* w, const float* bias,

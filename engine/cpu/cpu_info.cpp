@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "engine/cpu/conv_onednn.h"
+
 extern "C" char* openblas_get_corename(void);
 extern "C" char* openblas_get_config(void);
 
@@ -53,6 +55,7 @@ std::string describe_cpu_setup() {
   std::string s = cpu.model + ", " + cpu.isa() + ", OpenBLAS core " + blas_core();
   if (const char* by = std::getenv("S2DM_SET_CORETYPE")) s += std::string(" (OPENBLAS_CORETYPE set by s2dm: ") + by + ")";
   else if (std::getenv("OPENBLAS_CORETYPE")) s += " (OPENBLAS_CORETYPE from the environment)";
+  s += ", float32 convolutions " + cpu::conv_library();
   return s;
 }
 

@@ -19,7 +19,8 @@ struct CpuInfo {
 // library's build ("OpenBLAS 0.3.21 ... (OpenMP)").
 std::string blas_core();
 std::string blas_config();
-// "Intel(R) Xeon(R) Processor, AVX-512 (FP16), OpenBLAS core SkylakeX (OPENBLAS_CORETYPE set by s2dm)"
+// "Intel(R) Xeon(R) Processor, AVX-512 (FP16), OpenBLAS core SkylakeX (OPENBLAS_CORETYPE set by
+// s2dm: ...), float32 convolutions oneDNN 2.6.3"
 std::string describe_cpu_setup();
 
 }  // namespace s2dm
