@@ -61,7 +61,8 @@ class CachingAllocator {
 // The allocator of cuda:index (created on first use; validates the index).
 CachingAllocator& device_allocator(int index);
 
-// Page-locked host memory for staging host<->device transfers (data loading): cudaMemcpyAsync
+// Page-locked host memory for staging host<->device transfers (not used by the backend's host
+// copies yet, which are pageable and synchronous): cudaMemcpyAsync
 // from pinned memory is truly asynchronous and runs at full bus speed. One buffer, grown as
 // needed and reused; the caller synchronises the stream before overwriting data still in flight.
 class PinnedStaging {
