@@ -10,6 +10,13 @@
 namespace s2dm::test {
 
 // Standard-normal float64 tensor (scaled and shifted) from a fixed seed.
+// A detached copy of t's view that requires grad: a leaf for autograd tests.
+inline Tensor leaf(const Tensor& t) {
+  Tensor l = t.detach();
+  l.set_requires_grad(true);
+  return l;
+}
+
 Tensor randn64(const Shape& shape, uint64_t seed, double scale = 1.0, double shift = 0.0,
                bool requires_grad = true);
 

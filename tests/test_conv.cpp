@@ -18,18 +18,13 @@
 
 using namespace s2dm;
 using test::check_gradients;
+using test::leaf;
 using test::randn64;
 
 namespace {
 
 Tensor f64(const std::vector<double>& v, const Shape& shape) {
   return Tensor::from_vector(v, shape, DType::F64);
-}
-
-Tensor leaf(Tensor t) {
-  t = t.detach();
-  t.set_requires_grad(true);
-  return t;
 }
 
 Tensor golden(const std::string& name) {

@@ -14,18 +14,13 @@ using namespace s2dm;
 using test::every_nth;
 using test::hashed_f32;
 using test::check_gradients;
+using test::leaf;
 using test::randn64;
 
 namespace {
 
 Tensor golden(const std::string& name) {
   return load_npy(test::golden_path("norm/" + name + ".npy"));
-}
-
-Tensor leaf(const Tensor& t) {
-  Tensor l = t.detach();
-  l.set_requires_grad(true);
-  return l;
 }
 
 Tensor channel_view(const Tensor& p, int64_t rank) {
