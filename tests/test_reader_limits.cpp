@@ -33,6 +33,17 @@ void write_raw(const std::string& path, const std::string& bytes) {
   REQUIRE(f.good());
 }
 
+// A 16 x 24 RGB image of varied bytes, to encode as a real PNG or JPEG.
+ImageU8 pattern_image() {
+  ImageU8 img;
+  img.height = 16;
+  img.width = 24;
+  img.channels = 3;
+  img.pixels.resize(16 * 24 * 3);
+  for (size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = static_cast<uint8_t>(i * 7);
+  return img;
+}
+
 std::string read_raw(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
@@ -207,12 +218,7 @@ TEST_CASE("JPEG: a Huffman table with more than 256 codes is refused before deco
   CHECK_THROWS_WITH(read_image(later), Contains(later) && Contains("not a PNG or JPEG"));
 
   // Real JPEGs, whose tables are well-formed, still decode.
-  ImageU8 img;
-  img.height = 16;
-  img.width = 24;
-  img.channels = 3;
-  img.pixels.resize(16 * 24 * 3);
-  for (size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = static_cast<uint8_t>(i * 7);
+  const ImageU8 img = pattern_image();
   const std::string good = tmp.file("good.jpg");
   write_jpeg(good, img, 90);
   const ImageU8 back = read_image(good);
@@ -247,12 +253,7 @@ TEST_CASE("Images: only PNG and JPEG are decoded, and not beyond 2^26 pixels", "
 TEST_CASE("Images: a header announcing more pixels than the file can encode is refused",
           "[reader_limits]") {
   TempDir tmp("limits");
-  ImageU8 img;
-  img.height = 16;
-  img.width = 24;
-  img.channels = 3;
-  img.pixels.resize(16 * 24 * 3);
-  for (size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = static_cast<uint8_t>(i * 7);
+  const ImageU8 img = pattern_image();
 
   // A real JPEG whose frame header then claims 65039 rows (as a fuzzer-found 783-byte file did,
   // which stb spent seconds expanding): 30 x 8130 blocks need at least 30,488 bytes.

@@ -80,6 +80,17 @@ std::vector<uint8_t> convert_channels(const std::vector<uint8_t>& in, int from, 
   return out;
 }
 
+// The image of w x h pixels of `stored` channels, converted to `channels` (0 = as stored).
+ImageU8 make_image(uint32_t w, uint32_t h, int stored, int channels,
+                   const std::vector<uint8_t>& pixels) {
+  ImageU8 img;
+  img.height = h;
+  img.width = w;
+  img.channels = channels != 0 ? channels : stored;
+  img.pixels = convert_channels(pixels, stored, img.channels);
+  return img;
+}
+
 // ---------------------------------------------------------------- PNG
 
 // What the C callbacks and the setjmp frame share. Nothing with a destructor lives in that frame:
@@ -105,9 +116,11 @@ void png_read_bytes(png_structp png, png_bytep out, size_t n) {
 
 void png_ignore_warning(png_structp, png_const_charp) {}  // e.g. benign ancillary-chunk notes
 
-// Decodes into a malloc'ed buffer of h rows of w·channels bytes; false with r.error set on
-// failure. Width, height and the size bound are checked after the header, before any pixel.
-bool png_decode(PngRead& r, unsigned char** out, uint32_t& w, uint32_t& h, int& channels) {
+// Decodes into `pixels` (h rows of w·channels bytes; owned by the caller's frame, so a longjmp
+// out of this one leaves it to the caller to free); false with r.error set on failure. Width,
+// height and the size bound are checked after the header, before any pixel.
+bool png_decode(PngRead& r, std::vector<uint8_t>& pixels, uint32_t& w, uint32_t& h,
+                int& channels) {
   png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &r, png_fail, png_ignore_warning);
   png_infop info = png != nullptr ? png_create_info_struct(png) : nullptr;
   if (png == nullptr || info == nullptr) {
@@ -115,10 +128,8 @@ bool png_decode(PngRead& r, unsigned char** out, uint32_t& w, uint32_t& h, int& 
     png_destroy_read_struct(png != nullptr ? &png : nullptr, nullptr, nullptr);
     return false;
   }
-  unsigned char* volatile pixels = nullptr;
   png_bytep* volatile rows = nullptr;
   if (setjmp(png_jmpbuf(png))) {
-    std::free(pixels);
     std::free(rows);
     png_destroy_read_struct(&png, &info, nullptr);
     return false;
@@ -153,14 +164,13 @@ bool png_decode(PngRead& r, unsigned char** out, uint32_t& w, uint32_t& h, int& 
   png_read_update_info(png, info);
   channels = png_get_channels(png, info);
   const size_t row_bytes = png_get_rowbytes(png, info);
-  pixels = static_cast<unsigned char*>(std::malloc(row_bytes * h));
+  pixels.resize(row_bytes * h);  // sized by the checks above (at most 2^26 pixels of 4 bytes)
   rows = static_cast<png_bytep*>(std::malloc(sizeof(png_bytep) * h));
-  if (pixels == nullptr || rows == nullptr) png_error(png, "out of memory");
-  for (uint32_t y = 0; y < h; ++y) rows[y] = pixels + y * row_bytes;
+  if (rows == nullptr) png_error(png, "out of memory");
+  for (uint32_t y = 0; y < h; ++y) rows[y] = pixels.data() + y * row_bytes;
   png_read_image(png, rows);
   std::free(rows);
   png_destroy_read_struct(&png, &info, nullptr);
-  *out = pixels;
   return true;
 }
 
@@ -168,10 +178,12 @@ struct TjDeleter {
   void operator()(void* h) const { tjDestroy(h); }
 };
 
+}  // namespace
+
 // Decodes a JPEG with libjpeg-turbo: any warning (corrupt or truncated data) is an error, and
 // progressive files are limited to 500 scans (TJFLAG_LIMITSCANS), so a small file cannot make
 // the decoder loop over the image thousands of times.
-ImageU8 jpeg_decode(const std::string& bytes, const std::string& path, int channels) {
+ImageU8 decode_jpeg(const std::string& bytes, const std::string& path, int channels) {
   std::unique_ptr<void, TjDeleter> tj(tjInitDecompress());
   S2DM_CHECK(tj != nullptr, "cannot decode image {}: libjpeg-turbo could not start ({})", path,
              tjGetErrorStr2(nullptr));
@@ -203,38 +215,21 @@ ImageU8 jpeg_decode(const std::string& bytes, const std::string& path, int chann
   if (tjDecompress2(tj.get(), data, size, pixels.data(), w, 0, h, gray ? TJPF_GRAY : TJPF_RGB,
                     TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS) != 0)
     corrupt("data");
-  ImageU8 img;
-  img.height = h;
-  img.width = w;
-  img.channels = channels != 0 ? channels : stored;
-  img.pixels = convert_channels(pixels, stored, img.channels);
-  return img;
+  return make_image(static_cast<uint32_t>(w), static_cast<uint32_t>(h), stored, channels,
+                    pixels);
 }
-
-}  // namespace
 
 ImageU8 decode_png(const std::string& bytes, const std::string& path, int channels) {
   check_png_chunks(bytes, path);
   PngRead r;
   r.data = reinterpret_cast<const unsigned char*>(bytes.data());
   r.size = bytes.size();
-  unsigned char* raw = nullptr;
+  std::vector<uint8_t> pixels;
   uint32_t w = 0, h = 0;
   int stored = 0;
-  if (!png_decode(r, &raw, w, h, stored))
+  if (!png_decode(r, pixels, w, h, stored))
     fail("cannot decode image {}: corrupt PNG ({}; remove or replace the file)", path, r.error);
-  const std::unique_ptr<unsigned char, decltype(&std::free)> owned(raw, &std::free);
-  std::vector<uint8_t> pixels(raw, raw + size_t{w} * size_t{h} * static_cast<size_t>(stored));
-  ImageU8 img;
-  img.height = h;
-  img.width = w;
-  img.channels = channels != 0 ? channels : stored;
-  img.pixels = convert_channels(pixels, stored, img.channels);
-  return img;
-}
-
-ImageU8 decode_jpeg(const std::string& bytes, const std::string& path, int channels) {
-  return jpeg_decode(bytes, path, channels);
+  return make_image(w, h, stored, channels, pixels);
 }
 
 }  // namespace s2dm
