@@ -56,11 +56,13 @@ double time_ours(const Case& c, int runs, int warmup, int profile_steps) {
   auto step = [&]() {
     const auto t = antithetic_timesteps(c.batch, schedule.num_steps(), noise);
     Tensor e1 = randn(x0.shape(), noise), e2 = randn(x0.shape(), noise);
-    Tensor out = model.forward(q_sample(schedule, x0, t, e1), time_tensor(t), noise);
-    S2dmLoss loss = s2dm_loss(schedule, out, e1, e2, t);
+    // As the trainer: one coefficient table, clipping and the EMA in the fused update.
+    const StepCoefficients k = step_coefficients(schedule, t, {}, DType::F32, Device::cpu());
+    Tensor out = model.forward(q_sample(x0, e1, k.sqrt_ab, k.sqrt_one_minus_ab), k.t, noise);
+    S2dmLoss loss = s2dm_loss(out, e1, e2, k);
     params.zero_grad();
     loss.loss.backward();
-    adam.step(clip_coefficient(params.grad_norm(), 1.0), ema);
+    adam.step(params.grad_sq(), 1.0, ema);
   };
   for (int i = 0; i < warmup; ++i) step();
   std::vector<double> times;

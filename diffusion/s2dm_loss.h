@@ -22,17 +22,44 @@ struct S2dmLossOptions {
   bool sum_over_pixels = false;  // per-sample SUM over C,H,W instead of the MEAN
 };
 
-struct S2dmLoss {
-  Tensor loss;               // scalar, differentiable through `out`
-  double l0_mean = 0.0;      // mean of ℓ0 over the whole batch
-  double lskip_mean = 0.0;   // mean of ℓskip over the samples with t ≥ skip; 0 when there are none
-  int64_t skip_count = 0;    // how many samples had t ≥ skip (the ones lskip_mean averages)
+// Everything a training step needs per sample, computed on the host from the time steps (which
+// the host draws) and uploaded in one copy: the rows of one [7, B] device tensor, each a
+// contiguous [B] view in the step's dtype.
+struct StepCoefficients {
+  Tensor table;                   // [7, B], the rows below
+  Tensor t;                       // the time steps as the model's float input
+  Tensor sqrt_ab, sqrt_one_minus_ab;  // q_sample's √ᾱ_t and √(1 − ᾱ_t)
+  Tensor c, w0, wskip;            // skip_loss's weights, τ and the t < skip mask folded in
+  Tensor applies;                 // 1 where t ≥ skip, else 0
+  int64_t skip_count = 0;         // how many samples have t ≥ skip
 };
 
-// out, eps1 [B, ...] (eps2 too unless same_noise, where it is ignored and may be undefined); one
-// time step per sample in [0, T−1]. All tensors share dtype and device; ε1 and ε2 are targets and
-// must not require grad. ε2 is drawn by the caller, fresh and independent of ε1, so that this
-// function stays deterministic. One fused pass (the engine op skip_loss) computes it all.
+// Throws s2dm::Error for a time step outside [0, T−1] or bad options.
+StepCoefficients step_coefficients(const NoiseSchedule& schedule, const std::vector<int64_t>& t,
+                                   const S2dmLossOptions& options, DType dtype, Device device);
+
+// The loss and its two terms' batch sums, left on the device: a training step reads them once
+// per log line, not once per step. The means read them back (a device-to-host copy each).
+struct S2dmLoss {
+  Tensor loss;               // scalar, differentiable through `out`
+  Tensor l0_sum;             // [1] Σ ℓ0 over the batch, without gradient
+  Tensor lskip_sum;          // [1] Σ ℓskip over the samples with t ≥ skip, without gradient
+  int64_t batch = 0;
+  int64_t skip_count = 0;    // how many samples had t ≥ skip (the ones lskip_sum adds)
+
+  double l0_mean() const;     // mean of ℓ0 over the whole batch
+  double lskip_mean() const;  // mean of ℓskip where t ≥ skip; 0 when there are none
+};
+
+// out, eps1 [B, ...] (eps2 too unless same_noise, where it is ignored and may be undefined), and
+// the step's coefficients (step_coefficients with the same options). All tensors share dtype and
+// device; ε1 and ε2 are targets and must not require grad. ε2 is drawn by the caller, fresh and
+// independent of ε1, so that this function stays deterministic. One fused pass (the engine op
+// skip_loss) computes the loss; two small reductions the sums. Nothing is copied to the host.
+S2dmLoss s2dm_loss(const Tensor& out, const Tensor& eps1, const Tensor& eps2,
+                   const StepCoefficients& k, const S2dmLossOptions& options = {});
+
+// The same from host time steps in [0, T−1] (one per sample): uploads step_coefficients first.
 S2dmLoss s2dm_loss(const NoiseSchedule& schedule, const Tensor& out, const Tensor& eps1,
                    const Tensor& eps2, const std::vector<int64_t>& t,
                    const S2dmLossOptions& options = {});

@@ -100,4 +100,17 @@ Tensor q_sample(const NoiseSchedule& schedule, const Tensor& x0, const std::vect
              mul(eps, per_sample(b, x0.dim(), x0.dtype(), x0.device())));
 }
 
+Tensor q_sample(const Tensor& x0, const Tensor& eps, const Tensor& sqrt_ab,
+                const Tensor& sqrt_one_minus_ab) {
+  S2DM_CHECK(x0.dim() >= 1, "q_sample: x0 needs a batch dimension, got {}", x0.str());
+  S2DM_CHECK(x0.shape() == eps.shape(), "q_sample: x0 {} and eps {} differ in shape", x0.str(),
+             eps.str());
+  Shape per(static_cast<size_t>(x0.dim()), 1);
+  per[0] = x0.size(0);
+  for (const Tensor* k : {&sqrt_ab, &sqrt_one_minus_ab})
+    S2DM_CHECK(k->dim() == 1 && k->size(0) == x0.size(0),
+               "q_sample: a coefficient {} does not match the batch of x0 {}", k->str(), x0.str());
+  return add(mul(x0, sqrt_ab.reshape(per)), mul(eps, sqrt_one_minus_ab.reshape(per)));
+}
+
 }  // namespace s2dm

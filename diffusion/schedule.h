@@ -50,6 +50,10 @@ Tensor time_tensor(const std::vector<int64_t>& t, DType dtype = DType::F32,
 // is differentiable in x0 and eps; the result has x0's dtype and device.
 Tensor q_sample(const NoiseSchedule& schedule, const Tensor& x0, const std::vector<int64_t>& t,
                 const Tensor& eps);
+// The same with the coefficients already on x0's device: sqrt_ab = √ᾱ_t and sqrt_one_minus_ab =
+// √(1−ᾱ_t), each [B] (a training step passes rows of its one per-step upload).
+Tensor q_sample(const Tensor& x0, const Tensor& eps, const Tensor& sqrt_ab,
+                const Tensor& sqrt_one_minus_ab);
 
 // A per-sample coefficient tensor [B, 1, ..., 1] of rank `rank` for broadcasting against a batch.
 Tensor per_sample(const std::vector<double>& values, int64_t rank, DType dtype, Device device);

@@ -32,6 +32,9 @@ struct AdamParams {
   double lr = 2e-4, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
   int64_t step = 1;         // 1-based step count used for bias correction
   double grad_scale = 1.0;  // applied to the gradient first (gradient clipping)
+  // With a squared-norm tensor grad_sq: grad_scale is further multiplied by clip_grad_norm_'s
+  // min(1, max_norm / (norm + 1e-6)); max_norm <= 0 does not clip.
+  double max_norm = 0.0;
 };
 
 class Backend {

@@ -17,7 +17,8 @@
 // - binary: a and b may be strided (stride 0 for broadcast) views with out's shape.
 // - axpy: y += alpha·x (gradient accumulation; same shape).
 // - sum_to: out has x's rank with some dims of size 1, which are summed.
-// - sum_squares: Σ x² over all elements, in double (gradient norms).
+// - sum_squares: out (one float64 element, on x's device) = Σ x² over all elements, summed in
+//   double (gradient norms; it stays on the device for the optimizer to read).
 // - gemm: c[b] = alpha·op(a[b])·op(b[b]) + beta·c[b]; a, b, c are 3-D [batch, rows, cols]; a or
 //   b may have batch 1 and is then shared by every batch entry of c.
 // - conv2d: x [N,Ci,H,W], w [Co,Ci,kh,kw], bias [Co], y [N,Co,Ho,Wo].
@@ -36,7 +37,10 @@
 // - embedding: sinusoidal timestep embedding t [N] -> emb [N, dim] (DDPM layout [sin | cos]).
 // - random: fills from kernels/philox.h's stream.
 // - optim: Adam over flat buffers; ema = decay·ema + (1 − decay)·param; adam_ema_step is both
-//   in one pass with the same per-element arithmetic (results equal bit for bit).
+//   in one pass with the same per-element arithmetic (results equal bit for bit). grad_sq, when
+//   defined, is the gradient's squared norm (one float64 element on the device, as sum_squares
+//   leaves it): the step clips by it (p.max_norm) on the device, and changes nothing at all when
+//   it is not finite (kernels/adam_math.h).
 // - loss (fused S²-DM loss): out, eps1, eps2 [B, ...] (P elements per sample); c, w0, wskip [B];
 //   with s = inv_reduce (1/P for the mean over a sample, 1 for the sum):
 //   l0[b] = s·Σ(eps1 − out)², lskip[b] = s·Σ(eps2 − c·out)², loss (one element)
@@ -61,7 +65,7 @@
     (op, x, s, y))                                                                              \
   X(elementwise, void, axpy, (Tensor & y, double alpha, const Tensor& x), (y, alpha, x))        \
   X(reduce, void, sum_to, (const Tensor& x, Tensor& out), (x, out))                             \
-  X(reduce, double, sum_squares, (const Tensor& x), (x))                                        \
+  X(reduce, void, sum_squares, (const Tensor& x, Tensor& out), (x, out))                        \
   X(norm, void, group_norm_forward,                                                             \
     (const Tensor& x, const Tensor& channel_add, const Tensor& gamma, const Tensor& beta,       \
      int groups, double eps, bool silu, Tensor& y, Tensor& mean, Tensor& rstd),                 \
@@ -109,14 +113,15 @@
     (Tensor & out, uint64_t seed, uint64_t offset, double mean, double stddev),                 \
     (out, seed, offset, mean, stddev))                                                          \
   X(optim, void, adam_step,                                                                     \
-    (Tensor & param, const Tensor& grad, Tensor& m, Tensor& v, const AdamParams& p),            \
-    (param, grad, m, v, p))                                                                     \
+    (Tensor & param, const Tensor& grad, Tensor& m, Tensor& v, const Tensor& grad_sq,           \
+     const AdamParams& p),                                                                      \
+    (param, grad, m, v, grad_sq, p))                                                            \
   X(optim, void, ema_update, (Tensor & ema, const Tensor& param, double decay),                 \
     (ema, param, decay))                                                                        \
   X(optim, void, adam_ema_step,                                                                 \
     (Tensor & param, const Tensor& grad, Tensor& m, Tensor& v, Tensor& ema,                     \
-     const AdamParams& p, double ema_decay),                                                    \
-    (param, grad, m, v, ema, p, ema_decay))                                                     \
+     const Tensor& grad_sq, const AdamParams& p, double ema_decay),                             \
+    (param, grad, m, v, ema, grad_sq, p, ema_decay))                                            \
   X(loss, void, skip_loss,                                                                      \
     (const Tensor& out, const Tensor& eps1, const Tensor& eps2, const Tensor& c,                \
      const Tensor& w0, const Tensor& wskip, double inv_reduce, Tensor& l0, Tensor& lskip,       \

@@ -97,10 +97,12 @@ class ProfiledBackend final : public Backend {
       }
     }
     ~Scope() {
+      double s = 0;
       if (timing_) {
         owner_.synchronize();
-        const double s =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+        s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+      }
+      {
         std::lock_guard<std::mutex> lock(profile().mutex);
         OpProfileRow& r = profile().rows[key_];
         r.key = key_;

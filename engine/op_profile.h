@@ -13,7 +13,7 @@
 namespace s2dm {
 
 struct OpProfileOptions {
-  bool timing = true;  // synchronise and accumulate each op's wall time
+  bool timing = true;  // synchronise and accumulate each op's wall time (calls are always counted)
   bool nvtx = true;    // NVTX range per op on CUDA devices (no cost without a tool attached)
 };
 

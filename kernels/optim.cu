@@ -31,6 +31,9 @@ struct AdamUpdate {
   const T* g;
   adam::Coefficients<T> c;
 
+  // The clip factor from the device-side norm; false: skip the step (kernels/adam_math.h).
+  __device__ bool prepare() { return adam::resolve_clip(c); }
+
   template <int V>
   __device__ void apply(int64_t i) const {
     Pack<T, V> pp = load<V>(p, i), pm = load<V>(m, i), pv = load<V>(v, i);
@@ -48,6 +51,8 @@ struct EmaUpdate {
   const T* p;
   T decay, one_minus_decay;
 
+  __device__ bool prepare() { return true; }
+
   template <int V>
   __device__ void apply(int64_t i) const {
     Pack<T, V> pe = load<V>(e, i);
@@ -62,6 +67,8 @@ struct AdamEmaUpdate {
   AdamUpdate<T> step;
   T* e;
   T decay, one_minus_decay;
+
+  __device__ bool prepare() { return step.prepare(); }
 
   template <int V>
   __device__ void apply(int64_t i) const {
@@ -83,6 +90,7 @@ struct AdamEmaUpdate {
 // the first block covers them) one element per thread.
 template <int V, typename Update>
 __global__ void __launch_bounds__(kBlock) sweep_kernel(Update u, int64_t n, int64_t head) {
+  if (!u.prepare()) return;
   const int64_t first = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   const int64_t packs = (n - head) / V, body_end = head + packs * V;

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include "diffusion/s2dm_loss.h"
@@ -13,7 +14,9 @@
 #include "diffusion/train/trainer.h"
 #include "engine/io/safetensors.h"
 #include "engine/nn/flat_parameters.h"
+#include "engine/op_profile.h"
 #include "engine/ops/random.h"
+#include "engine/simt/simt_backend.h"
 #include "models/unet.h"
 #include "tests/backend_ops/backends.h"
 #include "tests/hashed_values.h"
@@ -134,5 +137,60 @@ TEST_CASE("device: training steps with checkpoints match the CPU", "[device]") {
       // compare the whole tensor's error rather than each element.
       CHECK(nmse(got.at(name).to_vector(), t.to_vector()) < 1e-6);
     }
+  }
+}
+
+namespace {
+
+// Host-to-device and device-to-host copies so far, from the op profiler's rows.
+std::pair<int64_t, int64_t> host_transfers() {
+  std::pair<int64_t, int64_t> n{0, 0};
+  for (const OpProfileRow& r : op_profile_rows()) {
+    if (r.key.rfind("copy_from_host", 0) == 0) n.first += r.calls;
+    if (r.key.rfind("copy_to_host", 0) == 0) n.second += r.calls;
+  }
+  return n;
+}
+
+struct CountingOps {
+  CountingOps() {
+    clear_op_profile();
+    enable_op_profile({/*timing=*/false, /*nvtx=*/false});
+  }
+  ~CountingOps() {
+    disable_op_profile();
+    clear_op_profile();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("device: a training step uploads two tensors and reads nothing back", "[device]") {
+  // On the SIMT device every host transfer goes through the backend as on a GPU, where each one
+  // waits for the stream. A step uploads its images and its one table of per-sample coefficients
+  // and reads nothing; a log line reads the values of the steps since the last one in one copy.
+  register_simt_backend();
+  test::TempDir tmp("device_transfers");
+  TrainConfig cfg = test::tiny_config(tmp.dir.string());
+  cfg.device = "simt";
+  cfg.steps = 9;
+  cfg.log_every = 4;
+  cfg.ckpt_every = 1000;  // the last step's checkpoint and grid come after the last count
+  std::vector<std::pair<int64_t, int64_t>> after;  // counts after each step
+  TrainOptions o = test::quiet_with(std::make_shared<test::StripeData>());
+  o.after_step = [&](int64_t, FlatParameters&) { after.push_back(host_transfers()); };
+  {
+    CountingOps counting;
+    const TrainResult r = train(cfg, o);
+    CHECK(r.step == 9);
+    CHECK(std::isfinite(r.last_loss));
+  }
+  REQUIRE(after.size() == 9);
+  for (size_t i = 1; i < after.size(); ++i) {
+    // From the end of step i to the end of step i + 1: step i's log line when i is a multiple
+    // of 4, then step i + 1.
+    INFO("from step " << i << " to step " << i + 1);
+    CHECK(after[i].first - after[i - 1].first == 2);
+    CHECK(after[i].second - after[i - 1].second == (i % 4 == 0 ? 1 : 0));
   }
 }

@@ -1,5 +1,6 @@
-// Optimizers: Adam + gradient clipping + EMA against PyTorch over three steps, and the fused
-// Adam + EMA step against the two separate updates bit for bit.
+// Optimizers: Adam + gradient clipping + EMA against PyTorch over three steps, the fused
+// Adam + EMA step against the two separate updates bit for bit, and clipping by a norm left on
+// the device against the host's clip_coefficient.
 #include <catch2/catch.hpp>
 #include <cmath>
 
@@ -85,9 +86,9 @@ TEST_CASE("the fused Adam + EMA step equals adam_step then ema_update bit for bi
       Tensor param = values(1, 1.0, 0.0), m = values(3, 0.005, 0.0), v = values(4, 2e-5, 2e-5);
       Tensor ema = values(5, 1.0, 0.0);
       Tensor fparam = param.clone(), fm = m.clone(), fv = v.clone(), fema = ema.clone();
-      cpu.adam_step(param, grad, m, v, p);
+      cpu.adam_step(param, grad, m, v, Tensor(), p);
       cpu.ema_update(ema, param, 0.9999);
-      cpu.adam_ema_step(fparam, grad, fm, fv, fema, p, 0.9999);
+      cpu.adam_ema_step(fparam, grad, fm, fv, fema, Tensor(), p, 0.9999);
       CHECK(fparam.to_vector() == param.to_vector());
       CHECK(fm.to_vector() == m.to_vector());
       CHECK(fv.to_vector() == v.to_vector());
@@ -115,4 +116,41 @@ TEST_CASE("the fused Adam + EMA step equals adam_step then ema_update bit for bi
   CHECK(ema_b.values().to_vector() == ema_a.values().to_vector());
   CHECK(adam_b.exp_avg_sq().to_vector() == adam_a.exp_avg_sq().to_vector());
   CHECK_THROWS_WITH(adam_b.step(1.0, ema_a), Catch::Contains("other parameters"));
+}
+
+TEST_CASE("clipping by the device-side squared norm equals the host's clip_coefficient",
+          "[nn][optim]") {
+  // Three models stepped alike: the host path (norm read, clip_coefficient), the device path
+  // (grad_sq passed to the step) and the device path fed a NaN norm on the second step.
+  auto make = [] {
+    return AOnly(Tensor::from_vector(test::hashed_values(1001, 7, 1.0, 0.0), {7, 143}, DType::F32));
+  };
+  AOnly a = make(), b = make(), c = make();
+  FlatParameters fa(a), fb(b), fc(c);
+  const AdamConfig config{0.01, 0.9, 0.999, 1e-8, 0.0};
+  Adam adam_a(fa, config), adam_b(fb, config), adam_c(fc, config);
+  Ema ema_a(fa, 0.9), ema_b(fb, 0.9), ema_c(fc, 0.9);
+  for (uint64_t step = 0; step < 3; ++step) {
+    INFO("step " << step);
+    // The first gradient is clipped (norm about 3.2 > 1), the others are not (norm about 0.3).
+    const Tensor g = test::hashed_f32({1001}, 20 + step, step == 0 ? 0.17 : 0.017, 0.0);
+    for (FlatParameters* f : {&fa, &fb, &fc}) f->grads().copy_(g);
+    const double norm = fa.grad_norm();
+    CHECK((step == 0) == (clip_coefficient(norm, 1.0) < 1.0));
+    adam_a.step(clip_coefficient(norm, 1.0), ema_a);
+    adam_b.step(fb.grad_sq(), 1.0, ema_b);
+    Tensor sq = fc.grad_sq();
+    if (step == 1) sq.fill_(std::nan(""));
+    const std::vector<double> before = fc.values().to_vector(), ema_before = ema_c.values().to_vector();
+    adam_c.step(sq, 1.0, ema_c);
+    CHECK(fb.values().to_vector() == fa.values().to_vector());
+    CHECK(ema_b.values().to_vector() == ema_a.values().to_vector());
+    CHECK(adam_b.exp_avg_sq().to_vector() == adam_a.exp_avg_sq().to_vector());
+    // A NaN norm changes nothing; the other steps change every parameter.
+    CHECK((fc.values().to_vector() == before) == (step == 1));
+    CHECK((ema_c.values().to_vector() == ema_before) == (step == 1));
+  }
+  CHECK(adam_c.steps() == 3);
+  Tensor wrong = Tensor::zeros({1}, DType::F32);
+  CHECK_THROWS_WITH(adam_b.step(wrong, 1.0, ema_b), Catch::Contains("one float64 element"));
 }

@@ -64,8 +64,8 @@ TEST_CASE("s2dm_loss: values against a hand computation, defaults and options", 
   const Expected ex = by_hand(s, out, e1, e2, t, 9, 0.99, false);
   CHECK(def.loss.dim() == 0);
   CHECK(def.loss.item() == Approx(ex.loss).epsilon(1e-13));
-  CHECK(def.l0_mean == Approx(ex.l0_mean).epsilon(1e-13));
-  CHECK(def.lskip_mean == Approx(ex.lskip_mean).epsilon(1e-13));
+  CHECK(def.l0_mean() == Approx(ex.l0_mean).epsilon(1e-13));
+  CHECK(def.lskip_mean() == Approx(ex.lskip_mean).epsilon(1e-13));
   CHECK(def.skip_count == 3);
 
   for (double tau : {0.0, 0.3, 0.99}) {
@@ -75,8 +75,8 @@ TEST_CASE("s2dm_loss: values against a hand computation, defaults and options", 
         const S2dmLoss r = s2dm_loss(s, out, e1, e2, t, {skip, tau, false, sum_pixels});
         const Expected e = by_hand(s, out, e1, e2, t, skip, tau, sum_pixels);
         CHECK(r.loss.item() == Approx(e.loss).epsilon(1e-13));
-        CHECK(r.l0_mean == Approx(e.l0_mean).epsilon(1e-13));
-        CHECK(r.lskip_mean == Approx(e.lskip_mean).epsilon(1e-13));
+        CHECK(r.l0_mean() == Approx(e.l0_mean).epsilon(1e-13));
+        CHECK(r.lskip_mean() == Approx(e.lskip_mean).epsilon(1e-13));
         CHECK(r.skip_count == e.skip_count);
       }
     }
@@ -99,8 +99,8 @@ TEST_CASE("s2dm_loss: samples with t < skip use l0 alone", "[loss]") {
   const Tensor e2 = test::randn64({3, 1, 2, 2}, 6, 1.0, 0.0, false);
   const S2dmLoss r = s2dm_loss(s, out, e1, e2, {0, 4, 8}, {9, 0.2, false, false});
   CHECK(r.skip_count == 0);
-  CHECK(r.lskip_mean == 0.0);
-  CHECK(r.loss.item() == Approx(r.l0_mean).epsilon(1e-14));
+  CHECK(r.lskip_mean() == 0.0);
+  CHECK(r.loss.item() == Approx(r.l0_mean()).epsilon(1e-14));
   CHECK(r.loss.item() == Approx(mse_loss(out, e1).item()).epsilon(1e-13));
   // The skip term only changes the loss from t = skip on.
   const S2dmLoss at = s2dm_loss(s, out, e1, e2, {0, 4, 9}, {9, 0.2, false, false});
@@ -117,7 +117,7 @@ TEST_CASE("s2dm_loss: tau = 1 is the plain MSE baseline", "[loss]") {
   const S2dmLoss r = s2dm_loss(s, out, e1, e2, t, {9, 1.0, false, false});
   CHECK(r.loss.item() == Approx(mse_loss(out, e1).item()).epsilon(1e-13));
   CHECK(r.skip_count == 4);  // still reported
-  CHECK(r.lskip_mean == Approx(by_hand(s, out, e1, e2, t, 9, 1.0, false).lskip_mean));
+  CHECK(r.lskip_mean() == Approx(by_hand(s, out, e1, e2, t, 9, 1.0, false).lskip_mean));
 }
 
 TEST_CASE("s2dm_loss: same noise and sum over pixels", "[loss]") {
@@ -137,8 +137,8 @@ TEST_CASE("s2dm_loss: same noise and sum over pixels", "[loss]") {
   const S2dmLoss mean_r = s2dm_loss(s, out, e1, e2, t, {9, 0.6, false, false});
   const S2dmLoss sum_r = s2dm_loss(s, out, e1, e2, t, {9, 0.6, false, true});
   CHECK(sum_r.loss.item() == Approx(mean_r.loss.item() * 32.0).epsilon(1e-13));
-  CHECK(sum_r.l0_mean == Approx(mean_r.l0_mean * 32.0).epsilon(1e-13));
-  CHECK(sum_r.lskip_mean == Approx(mean_r.lskip_mean * 32.0).epsilon(1e-13));
+  CHECK(sum_r.l0_mean() == Approx(mean_r.l0_mean() * 32.0).epsilon(1e-13));
+  CHECK(sum_r.lskip_mean() == Approx(mean_r.lskip_mean() * 32.0).epsilon(1e-13));
 }
 
 TEST_CASE("s2dm_loss: float64 gradient check through out", "[loss]") {

@@ -15,6 +15,7 @@
 #include "diffusion/timesteps.h"
 #include "diffusion/train/checkpoint.h"
 #include "diffusion/train/run_dir.h"
+#include "diffusion/train/step_history.h"
 #include "engine/data/cifar10.h"
 #include "engine/data/data_loader.h"
 #include "engine/data/image_folder.h"
@@ -227,7 +228,7 @@ TrainResult train(const TrainConfig& cfg, const TrainOptions& opt) {
   }
 
   TrainResult result;
-  auto save = [&]() {
+  auto save_unchecked = [&]() {
     if (!lead) return;
     state.noise_offset = noise.offset;
     state.data_epoch = loader.epoch();
@@ -255,8 +256,52 @@ TrainResult train(const TrainConfig& cfg, const TrainOptions& opt) {
 
   const auto start = std::chrono::steady_clock::now();
   const int64_t first_step = state.step;
+  // The steps' values stay on the device (StepHistory) and are read at log lines, checkpoints
+  // and sample grids, where the window sums below take them in and a bad loss or gradient norm
+  // stops the run. A bad gradient norm also makes its Adam step change nothing (adam_math.h), so
+  // the steps run after it before the read cannot spoil a checkpoint: none is written past it.
+  StepHistory history(std::max(cfg.log_every, int64_t{1}), device);
+  std::vector<int64_t> pending_skip_counts;  // global t ≥ skip counts of the unread steps
   double window_l0 = 0, window_ls = 0, window_loss = 0, window_comm = 0, window_exposed = 0;
+  double last_gnorm = 0;
   int64_t window = 0;
+  auto take_in = [&]() {
+    const int64_t first = state.step - history.pending() + 1;
+    std::vector<StepValues> rows = history.read();
+    if (world > 1 && !rows.empty()) {  // every rank reads at the same steps
+      std::vector<double> flat;
+      for (const StepValues& r : rows) flat.insert(flat.end(), {r.loss, r.l0_sum, r.lskip_sum, r.grad_sq});
+      comm->all_reduce_host(flat, dist::ReduceOp::Sum);
+      for (size_t i = 0; i < rows.size(); ++i)  // the mean of the ranks' means; one shared norm
+        rows[i] = {flat[4 * i] / static_cast<double>(world), flat[4 * i + 1], flat[4 * i + 2],
+                   flat[4 * i + 3] / static_cast<double>(world)};
+    }
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const int64_t step = first + static_cast<int64_t>(i);
+      const StepValues& r = rows[i];
+      if (!std::isfinite(r.loss))
+        fail("step {}: the loss is {}; stopping without saving, so the last good checkpoint{} is "
+             "kept. Lower --lr, check the data, or resume from that checkpoint.",
+             step, std::isnan(r.loss) ? "nan" : "infinite",
+             result.checkpoint.empty() && opt.resume.empty() ? " (none yet)" : " " + ckpt_file);
+      S2DM_CHECK(std::isfinite(r.grad_sq),
+                 "step {}: the gradient norm is {}; stopping without saving (last good "
+                 "checkpoint: {})", step, std::isnan(r.grad_sq) ? "nan" : "infinite", ckpt_file);
+      const int64_t skip_count = pending_skip_counts[i];
+      window_loss += r.loss;
+      window_l0 += r.l0_sum / static_cast<double>(cfg.batch);
+      window_ls += skip_count > 0 ? r.lskip_sum / static_cast<double>(skip_count) : 0.0;
+      last_gnorm = std::sqrt(r.grad_sq);
+      state.last_loss = result.last_loss = r.loss;
+      ++window;
+    }
+    pending_skip_counts.clear();
+  };
+  // A checkpoint only from steps whose values were read and found finite.
+  auto save = [&]() {
+    take_in();
+    save_unchecked();
+  };
   bool stop_agreed = false;  // several ranks: a stop request seen by any rank, agreed each step
   while (state.step < cfg.steps) {
     const bool signalled = opt.stop_signal && opt.stop_signal->load() != 0;
@@ -270,37 +315,26 @@ TrainResult train(const TrainConfig& cfg, const TrainOptions& opt) {
     // Every rank draws the whole batch's time steps, then works on its own rows.
     const std::vector<int64_t> t_all = antithetic_timesteps(cfg.batch, schedule.num_steps(), noise);
     const std::vector<int64_t> t(t_all.begin() + first_row, t_all.begin() + first_row + local_batch);
+    // The two uploads of a step: the images, and every per-sample coefficient in one table.
     Batch batch = loader.next_slice(first_row, local_batch);
     Tensor x0 = batch.images.to(device).to(dtype);
+    const StepCoefficients k = step_coefficients(schedule, t, cfg.loss, dtype, device);
     Tensor out, eps1, eps2;
     {
       std::optional<GeneratorShard> shard;
       if (world > 1) shard.emplace(noise, first_row, cfg.batch);
       eps1 = randn(x0.shape(), noise, dtype, device);
       eps2 = cfg.loss.same_noise ? Tensor() : randn(x0.shape(), noise, dtype, device);
-      Tensor xt = q_sample(schedule, x0, t, eps1);
+      Tensor xt = q_sample(x0, eps1, k.sqrt_ab, k.sqrt_one_minus_ab);
       model.train(true);
-      out = model.forward(xt, time_tensor(t, dtype, device), noise);
+      out = model.forward(xt, k.t, noise);
     }
-    S2dmLoss loss = s2dm_loss(schedule, out, eps1, eps2, t, cfg.loss);
-    // The global batch's mean loss (equal slices: the mean of the ranks' means), and whether any
-    // rank was asked to stop; every rank then takes the same decisions.
-    std::vector<double> shared{loss.loss.item(), loss.l0_mean,
-                               loss.lskip_mean * static_cast<double>(loss.skip_count),
-                               static_cast<double>(loss.skip_count), signalled ? 1.0 : 0.0};
+    S2dmLoss loss = s2dm_loss(out, eps1, eps2, k, cfg.loss);
+    // Whether any rank was asked to stop: a host value, so agreeing on it waits for no device.
     if (world > 1) {
-      comm->all_reduce_host(shared, dist::ReduceOp::Sum);
-      shared[0] /= static_cast<double>(world);
-      shared[1] /= static_cast<double>(world);
-      stop_agreed = shared[4] > 0;
-    }
-    shared[2] = shared[3] > 0 ? shared[2] / shared[3] : 0.0;  // Lskip over the samples it applies to
-    const double lval = shared[0];
-    if (!std::isfinite(lval)) {
-      fail("step {}: the loss is {}; stopping without saving, so the last good checkpoint{} is kept. "
-           "Lower --lr, check the data, or resume from that checkpoint.",
-           state.step + 1, std::isnan(lval) ? "nan" : "infinite", result.checkpoint.empty() && opt.resume.empty() ? " (none yet)"
-                                                                                : " " + ckpt_file);
+      std::vector<double> stop{signalled ? 1.0 : 0.0};
+      comm->all_reduce_host(stop, dist::ReduceOp::Sum);
+      stop_agreed = stop[0] > 0;
     }
     params.zero_grad();
     if (buckets) buckets->begin_backward();
@@ -313,28 +347,25 @@ TrainResult train(const TrainConfig& cfg, const TrainOptions& opt) {
       window_comm += comm->collective_seconds() - before;
       result.collective_seconds += comm->collective_seconds() - before;
     }
-    const double gnorm = params.grad_norm();
-    S2DM_CHECK(std::isfinite(gnorm),
-               "step {}: the gradient norm is {}; stopping without saving (last good checkpoint: {})",
-               state.step + 1, std::isnan(gnorm) ? "nan" : "infinite", ckpt_file);
-    adam.step(clip_coefficient(gnorm, cfg.grad_clip), ema);  // the EMA update fused in
+    const Tensor grad_sq = params.grad_sq();
+    adam.step(grad_sq, cfg.grad_clip, ema);  // clipped on the device; the EMA update fused in
+    history.record(loss.loss, loss.l0_sum, loss.lskip_sum, grad_sq);
+    int64_t skip_count = 0;
+    for (int64_t ti : t_all) skip_count += ti >= cfg.loss.skip ? 1 : 0;
+    pending_skip_counts.push_back(skip_count);
     ++state.step;
-    state.last_loss = lval;
-    result.last_loss = lval;
-    window_loss += lval;
-    window_l0 += shared[1];
-    window_ls += shared[2];
-    ++window;
     if (opt.after_step) opt.after_step(state.step, params);
     if (world > 1 && opt.check_sync > 0 && state.step % opt.check_sync == 0)
       check_in_sync(*comm, params, state.step);
 
     if (state.step % cfg.log_every == 0 || state.step == cfg.steps) {
+      take_in();
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       const double done = static_cast<double>(state.step - first_step);
       const double img_s = done * static_cast<double>(cfg.batch) / std::max(secs, 1e-9);
       const double eta = (static_cast<double>(cfg.steps - state.step)) * secs / std::max(done, 1.0);
-      const double n = static_cast<double>(window);
+      const double n = static_cast<double>(std::max<int64_t>(window, 1));
+      const double gnorm = last_gnorm;
       if (!quiet) {
         std::string dp;
         if (buckets)
@@ -366,6 +397,7 @@ TrainResult train(const TrainConfig& cfg, const TrainOptions& opt) {
     const bool saved = state.step % cfg.ckpt_every == 0 || state.step == cfg.steps;
     if (saved) save();
     if ((cfg.sample_every > 0 && state.step % cfg.sample_every == 0) || state.step == cfg.steps) {
+      take_in();  // a grid only from finite steps
       try {
         sample();
       } catch (const Interrupted&) {

@@ -3,6 +3,7 @@
 #include "engine/cpu/cpu_backend.h"
 #include "engine/cpu/dispatch.h"
 #include "engine/cpu/strided.h"
+#include "engine/error.h"
 #include "kernels/adam_math.h"
 
 namespace s2dm {
@@ -12,11 +13,16 @@ namespace {
 // Adam over the flat buffers and, when ema is defined, the EMA of the updated values in the same
 // pass (adam_ema_step equals adam_step then ema_update exactly: the same expressions per element).
 void adam_pass(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, Tensor& ema,
-               const AdamParams& a, double ema_decay) {
+               const Tensor& grad_sq, const AdamParams& a, double ema_decay) {
   const int64_t n = param.numel();
+  if (grad_sq.defined())
+    S2DM_CHECK(grad_sq.numel() == 1 && grad_sq.dtype() == DType::F64 && grad_sq.is_contiguous(),
+               "adam_step: grad_sq must be one float64 element, got {}", grad_sq.str());
   cpu::dispatch_float(param.dtype(), [&](auto tag_) {
     using T = decltype(tag_);
-    const adam::Coefficients<T> c = adam::coefficients<T>(a);
+    adam::Coefficients<T> c =
+        adam::coefficients<T>(a, grad_sq.defined() ? grad_sq.data<double>() : nullptr);
+    if (!adam::resolve_clip(c)) return;  // a norm that is not finite: nothing changes
     T* p = param.data<T>();
     const T* g = grad.data<T>();
     T* pm = m.data<T>();
@@ -34,9 +40,9 @@ void adam_pass(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, Tensor& 
 }  // namespace
 
 void CpuBackend::adam_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v,
-                           const AdamParams& a) {
+                           const Tensor& grad_sq, const AdamParams& a) {
   Tensor no_ema;
-  adam_pass(param, grad, m, v, no_ema, a, 0.0);
+  adam_pass(param, grad, m, v, no_ema, grad_sq, a, 0.0);
 }
 
 void CpuBackend::ema_update(Tensor& ema, const Tensor& param, double decay) {
@@ -52,8 +58,8 @@ void CpuBackend::ema_update(Tensor& ema, const Tensor& param, double decay) {
 }
 
 void CpuBackend::adam_ema_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, Tensor& ema,
-                               const AdamParams& a, double ema_decay) {
-  adam_pass(param, grad, m, v, ema, a, ema_decay);
+                               const Tensor& grad_sq, const AdamParams& a, double ema_decay) {
+  adam_pass(param, grad, m, v, ema, grad_sq, a, ema_decay);
 }
 
 }  // namespace s2dm

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "engine/cpu/dispatch.h"
+#include "engine/error.h"
 
 namespace s2dm {
 
@@ -73,7 +74,9 @@ void CpuBackend::sum_to(const Tensor& x, Tensor& out) {
 
 // Fixed-size chunks summed in chunk order: the result does not depend on thread timing (an OpenMP
 // reduction may combine partial sums in any order), which bit-exact resume relies on.
-double CpuBackend::sum_squares(const Tensor& x) {
+void CpuBackend::sum_squares(const Tensor& x, Tensor& out) {
+  S2DM_CHECK(out.numel() == 1 && out.dtype() == DType::F64,
+             "sum_squares: out must be one float64 element, got {}", out.str());
   const int64_t n = x.numel();
   constexpr int64_t kChunk = 16384;
   const int64_t nchunks = (n + kChunk - 1) / kChunk;
@@ -101,7 +104,7 @@ double CpuBackend::sum_squares(const Tensor& x) {
   });
   double total = 0;
   for (double v : partial) total += v;
-  return total;
+  *out.data<double>() = total;
 }
 
 }  // namespace s2dm

@@ -19,17 +19,28 @@ void require_same_shape(std::string_view op, const Tensor& ref,
                "{}: {} does not match the parameters {}", op, t->str(), ref.str());
 }
 
+// The squared-norm scalar the kernels read, or null when the step is not clipped by one.
+const double* grad_sq_data(std::string_view op, const Tensor& grad_sq, Device device) {
+  if (!grad_sq.defined()) return nullptr;
+  S2DM_CHECK(grad_sq.numel() == 1 && grad_sq.dtype() == DType::F64 &&
+                 grad_sq.device() == device && grad_sq.is_contiguous(),
+             "{}: grad_sq must be one float64 element on {}, got {}", op, device.str(),
+             grad_sq.str());
+  return grad_sq.data<double>();
+}
+
 }  // namespace
 
 void KernelBackend::adam_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v,
-                              const AdamParams& p) {
+                              const Tensor& grad_sq, const AdamParams& p) {
   require_contiguous("adam_step", {&param, &grad, &m, &v});
   require_same_shape("adam_step", param, {&grad, &m, &v});
+  const double* sq = grad_sq_data("adam_step", grad_sq, device());
   cudaStream_t s = begin();
   cpu::dispatch_float(param.dtype(), [&](auto tag) {
     using T = decltype(tag);
     kernels::launch_adam_step<T>(param.data<T>(), grad.data<T>(), m.data<T>(), v.data<T>(),
-                                 param.numel(), adam::coefficients<T>(p), s);
+                                 param.numel(), adam::coefficients<T>(p, sq), s);
   });
   check_launch();
 }
@@ -47,14 +58,16 @@ void KernelBackend::ema_update(Tensor& ema, const Tensor& param, double decay) {
 }
 
 void KernelBackend::adam_ema_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v,
-                                  Tensor& ema, const AdamParams& p, double ema_decay) {
+                                  Tensor& ema, const Tensor& grad_sq, const AdamParams& p,
+                                  double ema_decay) {
   require_contiguous("adam_ema_step", {&param, &grad, &m, &v, &ema});
   require_same_shape("adam_ema_step", param, {&grad, &m, &v, &ema});
+  const double* sq = grad_sq_data("adam_ema_step", grad_sq, device());
   cudaStream_t s = begin();
   cpu::dispatch_float(param.dtype(), [&](auto tag) {
     using T = decltype(tag);
     kernels::launch_adam_ema_step<T>(param.data<T>(), grad.data<T>(), m.data<T>(), v.data<T>(),
-                                     ema.data<T>(), param.numel(), adam::coefficients<T>(p),
+                                     ema.data<T>(), param.numel(), adam::coefficients<T>(p, sq),
                                      static_cast<T>(ema_decay), static_cast<T>(1.0 - ema_decay), s);
   });
   check_launch();

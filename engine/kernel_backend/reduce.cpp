@@ -51,22 +51,25 @@ void KernelBackend::sum_to(const Tensor& x, Tensor& out) {
   check_launch();
 }
 
-// Computed into a one-element device tensor, then read back: the read waits for the stream.
-double KernelBackend::sum_squares(const Tensor& x) {
-  require_contiguous("sum_squares", x);
+// Into a one-element device tensor that stays there: the optimizer reads it on the device.
+void KernelBackend::sum_squares(const Tensor& x, Tensor& out) {
+  require_contiguous("sum_squares", {&x, &out});
+  S2DM_CHECK(out.numel() == 1 && out.dtype() == DType::F64,
+             "sum_squares: out must be one float64 element, got {}", out.str());
   const int64_t n = x.numel();
-  if (n == 0) return 0.0;
-  const Tensor result = Tensor::empty({1}, DType::F64, device());
+  if (n == 0) {
+    fill(out, 0.0);
+    return;
+  }
   const int64_t work_size = kernels::sum_squares_workspace(n);
   const Tensor work = work_size > 0 ? Tensor::empty({work_size}, DType::F64, device()) : Tensor();
   cudaStream_t s = begin();
   cpu::dispatch_float(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    kernels::launch_sum_squares<T>(x.data<T>(), n, result.data<double>(),
+    kernels::launch_sum_squares<T>(x.data<T>(), n, out.data<double>(),
                                    work.defined() ? work.data<double>() : nullptr, s);
   });
   check_launch();
-  return result.item();
 }
 
 }  // namespace S2DM_KERNEL_TARGET

@@ -52,6 +52,12 @@ void FlatParameters::zero_grad() {
       named_[i].second.impl()->grad = view_of(grads_, i).impl();
 }
 
-double FlatParameters::grad_norm() const { return std::sqrt(backend_of(grads_).sum_squares(grads_)); }
+Tensor FlatParameters::grad_sq() const {
+  Tensor out = Tensor::empty({1}, DType::F64, grads_.device());
+  backend_of(grads_).sum_squares(grads_, out);
+  return out;
+}
+
+double FlatParameters::grad_norm() const { return std::sqrt(grad_sq().item()); }
 
 }  // namespace s2dm

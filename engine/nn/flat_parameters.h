@@ -27,7 +27,10 @@ class FlatParameters {
   const std::vector<int64_t>& offsets() const { return offsets_; }
 
   void zero_grad();
-  // L2 norm of all gradients together (computed in double).
+  // Σ g² over all gradients as one float64 element on their device, left there (the optimizer
+  // clips by it without a host read).
+  Tensor grad_sq() const;
+  // L2 norm of all gradients together (computed in double); reads grad_sq() back.
   double grad_norm() const;
   // A view of `flat` (same layout as values()) shaped like parameter i.
   Tensor view_of(const Tensor& flat, size_t i) const;

@@ -31,10 +31,29 @@ Tensor per_sample_tensor(const char* what, const std::vector<double>& v, const T
   return Tensor::from_vector(v, {out.size(0)}, out.dtype(), out.device());
 }
 
+void check_weight(const char* what, const Tensor& w, const Tensor& out) {
+  S2DM_CHECK(w.defined() && w.dim() == 1 && w.size(0) == out.size(0) && w.is_contiguous(),
+             "skip_loss: {} must be a contiguous [{}] for the batch, got {}", what, out.size(0),
+             w.defined() ? w.str() : std::string("an undefined tensor"));
+  S2DM_CHECK(w.dtype() == out.dtype() && w.device() == out.device(),
+             "skip_loss: {} {} and out {} differ in dtype or device", what, w.str(), out.str());
+}
+
 }  // namespace
 
 SkipLossResult skip_loss(const Tensor& out, const Tensor& eps1, const Tensor& eps2,
                          const SkipLossWeights& weights, bool sum_per_sample) {
+  S2DM_CHECK(out.defined() && out.dim() >= 1,
+             "skip_loss: out must be a non-empty batch [B, ...], got {}",
+             out.defined() ? out.str() : std::string("an undefined tensor"));
+  return skip_loss(out, eps1, eps2, per_sample_tensor("c", weights.c, out),
+                   per_sample_tensor("w0", weights.w0, out),
+                   per_sample_tensor("wskip", weights.wskip, out), sum_per_sample);
+}
+
+SkipLossResult skip_loss(const Tensor& out, const Tensor& eps1, const Tensor& eps2,
+                         const Tensor& c_in, const Tensor& w0_in, const Tensor& wskip_in,
+                         bool sum_per_sample) {
   S2DM_CHECK(out.defined() && out.dim() >= 1 && out.numel() > 0,
              "skip_loss: out must be a non-empty batch [B, ...], got {}",
              out.defined() ? out.str() : std::string("an undefined tensor"));
@@ -44,10 +63,12 @@ SkipLossResult skip_loss(const Tensor& out, const Tensor& eps1, const Tensor& ep
   S2DM_CHECK(!needs_grad({eps1, eps2}),
              "skip_loss: eps1 and eps2 are targets and take no gradient; pass them detached");
 
+  check_weight("c", c_in, out);
+  check_weight("w0", w0_in, out);
+  check_weight("wskip", wskip_in, out);
   const Tensor o = detail::data_of(out), e1 = detail::data_of(eps1), e2 = detail::data_of(eps2);
-  const Tensor c = per_sample_tensor("c", weights.c, o);
-  const Tensor w0 = per_sample_tensor("w0", weights.w0, o);
-  const Tensor wskip = per_sample_tensor("wskip", weights.wskip, o);
+  const Tensor c = detail::data_of(c_in), w0 = detail::data_of(w0_in),
+               wskip = detail::data_of(wskip_in);
   const int64_t batch = o.size(0);
   SkipLossResult r;
   r.l0 = detail::empty_as(o, {batch});

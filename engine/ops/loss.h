@@ -29,5 +29,10 @@ struct SkipLossResult {
 // gradient: eps1 and eps2 are targets and must not require one. eps2 may be eps1 itself.
 SkipLossResult skip_loss(const Tensor& out, const Tensor& eps1, const Tensor& eps2,
                          const SkipLossWeights& weights, bool sum_per_sample = false);
+// The same with the weights already on out's device and dtype, each [B] and contiguous (no
+// upload: a training step passes rows of its one per-step table).
+SkipLossResult skip_loss(const Tensor& out, const Tensor& eps1, const Tensor& eps2,
+                         const Tensor& c, const Tensor& w0, const Tensor& wskip,
+                         bool sum_per_sample = false);
 
 }  // namespace s2dm

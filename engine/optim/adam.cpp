@@ -37,15 +37,24 @@ AdamParams Adam::next_step(double grad_scale) {
 
 void Adam::step(double grad_scale) {
   const AdamParams p = next_step(grad_scale);
-  backend_of(params_.values()).adam_step(params_.values(), params_.grads(), m_, v_, p);
+  backend_of(params_.values()).adam_step(params_.values(), params_.grads(), m_, v_, Tensor(), p);
 }
 
-void Adam::step(double grad_scale, Ema& ema) {
+void Adam::step(double grad_scale, Ema& ema) { fused_step(next_step(grad_scale), Tensor(), ema); }
+
+void Adam::step(const Tensor& grad_sq, double max_norm, Ema& ema) {
+  S2DM_CHECK(grad_sq.defined(), "Adam: clipping needs the squared gradient norm");
+  AdamParams p = next_step(1.0);
+  p.max_norm = max_norm;
+  fused_step(p, grad_sq, ema);
+}
+
+void Adam::fused_step(const AdamParams& p, const Tensor& grad_sq, Ema& ema) {
   S2DM_CHECK(&ema.params() == &params_,
              "Adam: the EMA tracks other parameters than this optimizer updates");
-  const AdamParams p = next_step(grad_scale);
   backend_of(params_.values())
-      .adam_ema_step(params_.values(), params_.grads(), m_, v_, ema.values(), p, ema.decay());
+      .adam_ema_step(params_.values(), params_.grads(), m_, v_, ema.values(), grad_sq, p,
+                     ema.decay());
 }
 
 Ema::Ema(const FlatParameters& params, double decay) : params_(params), decay_(decay) {

@@ -27,6 +27,11 @@ class Adam {
   // step(grad_scale) then ema.update() in one pass over the buffers, with the same results;
   // ema must track the parameters this optimizer updates.
   void step(double grad_scale, Ema& ema);
+  // The fused step clipped to max_norm by the squared norm grad_sq (FlatParameters::grad_sq)
+  // where it lies, with no host read: the same result as step(clip_coefficient(√grad_sq,
+  // max_norm), ema), except that a norm that is not finite leaves parameters, moments and EMA
+  // unchanged (the step still counts). The caller checks the norm when it next reads anything.
+  void step(const Tensor& grad_sq, double max_norm, Ema& ema);
   int64_t steps() const { return step_; }
   void set_steps(int64_t s) { step_ = s; }
   Tensor& exp_avg() { return m_; }      // first moment, flat
@@ -35,6 +40,7 @@ class Adam {
 
  private:
   AdamParams next_step(double grad_scale);  // advances the step count
+  void fused_step(const AdamParams& p, const Tensor& grad_sq, Ema& ema);
 
   FlatParameters& params_;
   AdamConfig config_;

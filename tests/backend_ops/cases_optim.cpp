@@ -1,6 +1,9 @@
 // Cases: Adam, EMA and the fused Adam + EMA step over flat buffers, at sizes from one element to
 // about the CIFAR-10 UNet's 35.7 M parameters / 64, with and without weight decay and gradient
-// clipping, at the first step and late in training.
+// clipping (a host scale, or a squared norm on the device: clipped, not clipped, NaN, infinite),
+// at the first step and late in training.
+#include <cmath>
+#include <limits>
 #include <iterator>
 
 #include <fmt/format.h>
@@ -63,15 +66,44 @@ void add_optim_cases(std::vector<OpCase>& cases) {
         cases.push_back({"adam_step", desc, tol, [=](OpContext& ctx) {
                            OptimState st = optim_state(ctx, n, aligned);
                            return [&ctx, st, p]() mutable {
-                             ctx.backend().adam_step(st.param, st.grad, st.m, st.v, p);
+                             ctx.backend().adam_step(st.param, st.grad, st.m, st.v, Tensor(), p);
                            };
                          }});
         cases.push_back({"adam_ema_step", desc + ", ema decay 0.9999", tol, [=](OpContext& ctx) {
                            OptimState st = optim_state(ctx, n, aligned);
                            Tensor ema = ctx.inout({n}, 5);
                            return [&ctx, st, ema, p]() mutable {
-                             ctx.backend().adam_ema_step(st.param, st.grad, st.m, st.v, ema, p,
-                                                         0.9999);
+                             ctx.backend().adam_ema_step(st.param, st.grad, st.m, st.v, ema,
+                                                         Tensor(), p, 0.9999);
+                           };
+                         }});
+      }
+      // Clipped by a squared norm on the device (max_norm 1): not clipped, clipped to a third,
+      // and two norms that are not finite (the state must come back unchanged).
+      const double inf = std::numeric_limits<double>::infinity();
+      for (double sq : {0.25, 9.0, std::nan(""), inf}) {
+        if (large && sq != 9.0) continue;
+        AdamParams p;
+        p.lr = 2e-4;
+        p.step = 1000;
+        p.weight_decay = 0.01;
+        p.max_norm = 1.0;
+        const std::string desc = fmt::format("[{}] grad_sq {} max_norm 1, {}", n, sq,
+                                             alignment_str(aligned));
+        cases.push_back({"adam_step", desc, tol, [=](OpContext& ctx) {
+                           OptimState st = optim_state(ctx, n, aligned);
+                           Tensor gsq = ctx.values({sq}, {1}, DType::F64);
+                           return [&ctx, st, gsq, p]() mutable {
+                             ctx.backend().adam_step(st.param, st.grad, st.m, st.v, gsq, p);
+                           };
+                         }});
+        cases.push_back({"adam_ema_step", desc + ", ema decay 0.9999", tol, [=](OpContext& ctx) {
+                           OptimState st = optim_state(ctx, n, aligned);
+                           Tensor ema = ctx.inout({n}, 5);
+                           Tensor gsq = ctx.values({sq}, {1}, DType::F64);
+                           return [&ctx, st, ema, gsq, p]() mutable {
+                             ctx.backend().adam_ema_step(st.param, st.grad, st.m, st.v, ema, gsq,
+                                                         p, 0.9999);
                            };
                          }});
       }

@@ -47,7 +47,8 @@ void add_reduce_cases(std::vector<OpCase>& cases) {
                              Shape{7}, Shape{1}}) {
     cases.push_back({"sum_squares", shape_str(shape), 1e-10, [shape](OpContext& ctx) {
                        Tensor x = ctx.input(shape, 2, 1.5, -0.2);
-                       return [&ctx, x]() { ctx.record(ctx.backend().sum_squares(x)); };
+                       Tensor out = ctx.output({1}, DType::F64);
+                       return [&ctx, x, out]() mutable { ctx.backend().sum_squares(x, out); };
                      }});
   }
 }

@@ -30,7 +30,11 @@ Tensor OpContext::input(const Shape& shape, uint64_t seed, double scale, double 
 }
 
 Tensor OpContext::values(const std::vector<double>& v, const Shape& shape) {
-  Tensor t = Tensor::from_vector(v, shape, dtype_, device());
+  return values(v, shape, dtype_);
+}
+
+Tensor OpContext::values(const std::vector<double>& v, const Shape& shape, DType dtype) {
+  Tensor t = Tensor::from_vector(v, shape, dtype, device());
   bytes_ += static_cast<double>(t.nbytes());
   return t;
 }
@@ -58,7 +62,6 @@ Tensor OpContext::inout(const Shape& shape, uint64_t seed, double scale, double 
 std::vector<std::vector<double>> OpContext::results() const {
   std::vector<std::vector<double>> r;
   for (const Guarded& g : outputs_) r.push_back(g.view.to_vector());
-  if (!scalars_.empty()) r.push_back(scalars_);
   return r;
 }
 

@@ -29,16 +29,15 @@ class OpContext {
   Tensor input(const Shape& shape, uint64_t seed, double scale = 1.0, double shift = 0.0);
   Tensor input(const Shape& shape, uint64_t seed, double scale, double shift, DType dtype);
   Tensor values(const std::vector<double>& v, const Shape& shape);
+  Tensor values(const std::vector<double>& v, const Shape& shape, DType dtype);
   // A compared output of the context's dtype (or dtype), contiguous, between two guard regions,
   // every element NaN before the op runs.
   Tensor output(const Shape& shape);
   Tensor output(const Shape& shape, DType dtype);
   // A compared output that the op also reads (axpy's y, Adam's state): starts as input() would.
   Tensor inout(const Shape& shape, uint64_t seed, double scale = 1.0, double shift = 0.0);
-  // A compared scalar the op returns on the host (sum_squares).
-  void record(double value) { scalars_.push_back(value); }
 
-  // After the op: every compared output and scalar, on the host in float64, in order.
+  // After the op: every compared output, on the host in float64, in order.
   std::vector<std::vector<double>> results() const;
   // Descriptions of damaged guard regions; empty when all are intact.
   std::vector<std::string> guard_violations() const;
@@ -54,7 +53,6 @@ class OpContext {
   Backend& backend_;
   DType dtype_;
   std::vector<Guarded> outputs_;
-  std::vector<double> scalars_;
   double bytes_ = 0;
 };
 
