@@ -1,7 +1,7 @@
 // The loss family (engine/ops/loss.h). The fused S²-DM loss op: equality with the composite
 // formula the loss was built from before (one engine op per term) on random inputs with samples
 // on both sides of t < skip, a float64 central-difference gradient check, and rejected inputs.
-// mse_loss: value and gradient check.
+// mse_loss and cross_entropy: values and gradient checks.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <vector>
@@ -161,4 +161,32 @@ TEST_CASE("mse_loss: value and gradient check", "[ops][reduce][grad]") {
   Tensor x = test::randn64({2, 3, 5, 5}, 31), y = test::randn64({2, 3, 5, 5}, 32);
   test::check_gradients("mse_loss", [](const auto& in) { return mse_loss(in[0], in[1]); }, {x, y});
   CHECK_THROWS_AS(mse_loss(a, Tensor::zeros({4}, DType::F64)), Error);
+}
+
+TEST_CASE("cross_entropy: value, extreme logits, gradient check and bad labels", "[ops][loss][grad]") {
+  // By hand: mean over rows of log Σ exp(x) − x[y], in long double.
+  const Tensor x = test::randn64({5, 7}, 41, 3.0);
+  const std::vector<int64_t> y{0, 6, 3, 3, 1};
+  const std::vector<double> v = x.to_vector();
+  long double want = 0;
+  for (int b = 0; b < 5; ++b) {
+    long double z = 0;
+    for (int k = 0; k < 7; ++k) z += std::exp(static_cast<long double>(v[b * 7 + k]));
+    want += std::log(z) - v[b * 7 + y[b]];
+  }
+  CHECK(cross_entropy(x, y).item() == Approx(static_cast<double>(want / 5)).epsilon(1e-13));
+
+  // Logits far apart in float32: no overflow, and a class of probability 0 gives no NaN.
+  const Tensor wide = Tensor::from_vector(std::vector<double>{300, -300, 0, 80, 81, 79}, {2, 3},
+                                          DType::F32);
+  const double lse2 = 81 + std::log(std::exp(-1.0) + 1.0 + std::exp(-2.0));
+  CHECK(cross_entropy(wide, {0, 2}).item() == Approx((0.0 + (lse2 - 79)) / 2).epsilon(1e-6));
+  CHECK(cross_entropy(wide, {1, 1}).item() == Approx((600.0 + (lse2 - 81)) / 2).epsilon(1e-6));
+
+  test::check_gradients("cross_entropy", [&](const auto& in) { return cross_entropy(in[0], y); },
+                        {x});
+  CHECK_THROWS_WITH(cross_entropy(x, {0, 1}), Catch::Contains("2 labels for a batch of 5"));
+  CHECK_THROWS_WITH(cross_entropy(x, {0, 1, 2, 3, 7}), Catch::Contains("label 7 of row 4"));
+  CHECK_THROWS_WITH(cross_entropy(Tensor::zeros({3}, DType::F64), {0, 1, 2}),
+                    Catch::Contains("[B, K]"));
 }

@@ -7,6 +7,7 @@
 #include "engine/ops/elementwise.h"
 #include "engine/ops/op_util.h"
 #include "engine/ops/reduce.h"
+#include "engine/ops/softmax.h"
 
 namespace s2dm {
 
@@ -84,6 +85,31 @@ SkipLossResult skip_loss(const Tensor& out, const Tensor& eps1, const Tensor& ep
     record(r.loss, n, {out});
   }
   return r;
+}
+
+Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels) {
+  S2DM_CHECK(logits.defined() && logits.dim() == 2 && logits.size(0) >= 1 && logits.size(1) >= 1,
+             "cross_entropy: logits must be [B, K] with B, K >= 1, got {}",
+             logits.defined() ? logits.str() : std::string("an undefined tensor"));
+  const int64_t batch = logits.size(0), classes = logits.size(1);
+  S2DM_CHECK(static_cast<int64_t>(labels.size()) == batch,
+             "cross_entropy: {} labels for a batch of {}", labels.size(), batch);
+  std::vector<double> onehot(static_cast<size_t>(batch * classes), 0.0);
+  for (int64_t b = 0; b < batch; ++b) {
+    const int64_t y = labels[static_cast<size_t>(b)];
+    S2DM_CHECK(y >= 0 && y < classes, "cross_entropy: label {} of row {} is outside [0, {})", y, b,
+               classes);
+    onehot[static_cast<size_t>(b * classes + y)] = 1.0;
+  }
+  const Tensor target =
+      Tensor::from_vector(onehot, {batch, classes}, logits.dtype(), logits.device());
+  // logsumexp(x) = s + log Σ exp(x − s) for any s. With s the softmax-weighted mean of the row
+  // (softmax is computed stably), max − s ≤ K/e, so no exp overflows and the largest term stays
+  // ≥ 1. The shift is a constant for the gradient: ∂lse/∂x is softmax(x) whatever s is.
+  const Tensor shift = sum(mul(softmax(logits), logits), {1}, /*keepdim=*/true).detach();
+  const Tensor lse = add(shift, log(sum(exp(sub(logits, shift)), {1}, true)));
+  const Tensor picked = sum(mul(logits, target), {1}, true);
+  return mean(sub(lse, picked));
 }
 
 Tensor mse_loss(const Tensor& a, const Tensor& b) {

@@ -9,6 +9,12 @@ namespace s2dm {
 // mean((a − b)²) over all elements (composed of elementwise ops and a mean).
 Tensor mse_loss(const Tensor& a, const Tensor& b);
 
+// Cross-entropy of logits [B, K] against class labels (one per row, each in [0, K)), averaged over
+// the batch, as torch.nn.functional.cross_entropy: mean_b(logsumexp(x_b) − x_b[y_b]). Composed of
+// engine ops; the log-sum-exp is shifted by a softmax-weighted row mean so that large logits do
+// not overflow, and no log of a probability is taken (a class with probability 0 is fine).
+Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels);
+
 // Per-sample coefficients of skip_loss, one entry per sample each.
 struct SkipLossWeights {
   std::vector<double> c;      // scale of out in the second residual
