@@ -133,7 +133,7 @@ TEST_CASE("feature stats: a large common offset costs no accuracy", "[fid]") {
   CHECK(max_rel_err(acc.stats().mu, ref.mu) < 1e-15);
 }
 
-TEST_CASE("feature stats: features on the simt device are copied to the host", "[fid]") {
+TEST_CASE("feature stats: features on the simt device are copied to the host", "[fid][simt]") {
   const std::vector<double> x = random_rows(40, 5, 4);
   const FeatureStats host = feature_stats(Tensor::from_vector(x, {40, 5}));
   const FeatureStats dev = feature_stats(Tensor::from_vector(x, {40, 5}).to(Device::simt()));
