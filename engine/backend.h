@@ -19,8 +19,12 @@ namespace s2dm {
 // UnaryOp, BinaryOp and ScalarOp are kernels/elementwise_math.h's, shared with the kernels.
 
 struct Conv2dParams {
-  int stride = 1;
-  int pad = 0;  // symmetric zero padding on H and W
+  int stride = 1;            // on H and W
+  int pad_h = 0, pad_w = 0;  // zero padding on both sides of H (top and bottom), and of W
+  constexpr Conv2dParams() = default;
+  constexpr Conv2dParams(int stride_, int pad) : stride(stride_), pad_h(pad), pad_w(pad) {}
+  constexpr Conv2dParams(int stride_, int pad_h_, int pad_w_)
+      : stride(stride_), pad_h(pad_h_), pad_w(pad_w_) {}
 };
 
 struct Pad2dParams {

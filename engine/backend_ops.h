@@ -21,7 +21,8 @@
 //   double (gradient norms; it stays on the device for the optimizer to read).
 // - gemm: c[b] = alpha·op(a[b])·op(b[b]) + beta·c[b]; a, b, c are 3-D [batch, rows, cols]; a or
 //   b may have batch 1 and is then shared by every batch entry of c.
-// - conv2d: x [N,Ci,H,W], w [Co,Ci,kh,kw], bias [Co], y [N,Co,Ho,Wo].
+// - conv2d: x [N,Ci,H,W], w [Co,Ci,kh,kw], bias [Co], y [N,Co,Ho,Wo]; zero padding p.pad_h on the
+//   top and bottom, p.pad_w on the left and right; Ho = (H + 2·pad_h − kh) / stride + 1, Wo alike.
 // - group_norm: x [N,C,*], gamma/beta [C] (optional), mean/rstd [N,G] saved for backward;
 //   x' = x + channel_add[n, c] when channel_add [N, C] is given (the UNet's time embedding, added
 //   inside the norm's passes), else x; y = act(gamma·(x' − mean)·rstd + beta), act = SiLU when
