@@ -32,6 +32,16 @@ struct Pad2dParams {
   double value = 0.0;
 };
 
+// max_pool2d / avg_pool2d: a kh x kw window moved by (stride_h, stride_w) over the input with
+// implicit padding pad_h on the top and bottom, pad_w on the left and right (at most half the
+// window, as PyTorch requires).
+struct Pool2dParams {
+  int kh = 1, kw = 1;
+  int stride_h = 1, stride_w = 1;
+  int pad_h = 0, pad_w = 0;
+  bool count_include_pad = true;  // avg_pool2d: padding counts in the divisor (PyTorch's default)
+};
+
 struct AdamParams {
   double lr = 2e-4, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
   int64_t step = 1;         // 1-based step count used for bias correction
@@ -73,7 +83,7 @@ size_t attention_scores_limit();
 // (tests/backend_ops/) checks that each one has parity cases.
 inline constexpr const char* kBackendOpNames[] = {S2DM_BACKEND_OPS(S2DM_OP_NAME)};
 inline constexpr int kBackendOpCount = 0 S2DM_BACKEND_OPS(S2DM_COUNT_OP);
-static_assert(kBackendOpCount == 36, "an op was added to or removed from engine/backend_ops.h: "
+static_assert(kBackendOpCount == 42, "an op was added to or removed from engine/backend_ops.h: "
                                      "update this count, the harness cases and docs/adding-an-op.md");
 
 // The backend for a device; throws s2dm::Error when that device's backend is not available.
