@@ -19,13 +19,27 @@ namespace s2dm {
 // UnaryOp, BinaryOp and ScalarOp are kernels/elementwise_math.h's, shared with the kernels.
 
 struct Conv2dParams {
-  int stride = 1;
-  int pad = 0;  // symmetric zero padding on H and W
+  int stride = 1;            // on H and W
+  int pad_h = 0, pad_w = 0;  // zero padding on both sides of H (top and bottom), and of W
+  constexpr Conv2dParams() = default;
+  constexpr Conv2dParams(int stride_, int pad) : stride(stride_), pad_h(pad), pad_w(pad) {}
+  constexpr Conv2dParams(int stride_, int pad_h_, int pad_w_)
+      : stride(stride_), pad_h(pad_h_), pad_w(pad_w_) {}
 };
 
 struct Pad2dParams {
   int left = 0, right = 0, top = 0, bottom = 0;
   double value = 0.0;
+};
+
+// max_pool2d / avg_pool2d: a kh x kw window moved by (stride_h, stride_w) over the input with
+// implicit padding pad_h on the top and bottom, pad_w on the left and right (at most half the
+// window, as PyTorch requires).
+struct Pool2dParams {
+  int kh = 1, kw = 1;
+  int stride_h = 1, stride_w = 1;
+  int pad_h = 0, pad_w = 0;
+  bool count_include_pad = true;  // avg_pool2d: padding counts in the divisor (PyTorch's default)
 };
 
 struct AdamParams {
@@ -69,7 +83,7 @@ size_t attention_scores_limit();
 // (tests/backend_ops/) checks that each one has parity cases.
 inline constexpr const char* kBackendOpNames[] = {S2DM_BACKEND_OPS(S2DM_OP_NAME)};
 inline constexpr int kBackendOpCount = 0 S2DM_BACKEND_OPS(S2DM_COUNT_OP);
-static_assert(kBackendOpCount == 36, "an op was added to or removed from engine/backend_ops.h: "
+static_assert(kBackendOpCount == 42, "an op was added to or removed from engine/backend_ops.h: "
                                      "update this count, the harness cases and docs/adding-an-op.md");
 
 // The backend for a device; throws s2dm::Error when that device's backend is not available.

@@ -21,7 +21,8 @@
 //   double (gradient norms; it stays on the device for the optimizer to read).
 // - gemm: c[b] = alpha·op(a[b])·op(b[b]) + beta·c[b]; a, b, c are 3-D [batch, rows, cols]; a or
 //   b may have batch 1 and is then shared by every batch entry of c.
-// - conv2d: x [N,Ci,H,W], w [Co,Ci,kh,kw], bias [Co], y [N,Co,Ho,Wo].
+// - conv2d: x [N,Ci,H,W], w [Co,Ci,kh,kw], bias [Co], y [N,Co,Ho,Wo]; zero padding p.pad_h on the
+//   top and bottom, p.pad_w on the left and right; Ho = (H + 2·pad_h − kh) / stride + 1, Wo alike.
 // - group_norm: x [N,C,*], gamma/beta [C] (optional), mean/rstd [N,G] saved for backward;
 //   x' = x + channel_add[n, c] when channel_add [N, C] is given (the UNet's time embedding, added
 //   inside the norm's passes), else x; y = act(gamma·(x' − mean)·rstd + beta), act = SiLU when
@@ -32,7 +33,17 @@
 //   instead of storing [B,N,M]. The channel-first forms take q [B,C,N], k [B,C,M], v [B,D,M]
 //   -> o [B,D,N], as a 1x1 convolution leaves them (transposes on the CPU; folded into the
 //   products on device backends).
-// - resample: x [N,C,H,W]; nearest 2x upsampling; constant padding.
+// - resample: x [N,C,H,W]; nearest 2x upsampling; constant padding; bilinear resizing to y's
+//   [Ho, Wo] with align_corners=False as PyTorch (source = (dst + 0.5)·in/out − 0.5, clamped at 0;
+//   the taps and weights of kernels/resample_math.h), backward dx = the transpose (each dy element
+//   spread over its four taps).
+// - pool: x [N,C,H,W] -> y [N,C,Ho,Wo], window p.kh x p.kw, stride (p.stride_h, p.stride_w),
+//   implicit padding (p.pad_h, p.pad_w) on each side, floor mode (kernels/pool_math.h).
+//   max_pool2d: the maximum over the window's in-plane elements (padding never wins; the first
+//   maximum in scan order, NaN propagates, as PyTorch); nothing is saved: backward recomputes each
+//   window's argmax from x and writes dx = the sum of dy over the windows whose argmax it is.
+//   avg_pool2d: the window sum over the window size (p.count_include_pad) or over its in-plane
+//   element count; backward dx = Σ over covering windows of dy / that divisor.
 // - dropout: keep element i when philox::uniform_at(seed, offset, i) >= p; scale 1/(1−p).
 // - embedding: sinusoidal timestep embedding t [N] -> emb [N, dim] (DDPM layout [sin | cos]).
 // - random: fills from kernels/philox.h's stream.
@@ -96,6 +107,14 @@
   X(resample, void, upsample_nearest2x_backward, (const Tensor& dy, Tensor& dx), (dy, dx))      \
   X(resample, void, pad2d_forward, (const Tensor& x, Pad2dParams p, Tensor& y), (x, p, y))      \
   X(resample, void, pad2d_backward, (const Tensor& dy, Pad2dParams p, Tensor& dx), (dy, p, dx)) \
+  X(resample, void, upsample_bilinear2d_forward, (const Tensor& x, Tensor& y), (x, y))          \
+  X(resample, void, upsample_bilinear2d_backward, (const Tensor& dy, Tensor& dx), (dy, dx))     \
+  X(pool, void, max_pool2d_forward, (const Tensor& x, Pool2dParams p, Tensor& y), (x, p, y))    \
+  X(pool, void, max_pool2d_backward,                                                            \
+    (const Tensor& x, const Tensor& dy, Pool2dParams p, Tensor& dx), (x, dy, p, dx))            \
+  X(pool, void, avg_pool2d_forward, (const Tensor& x, Pool2dParams p, Tensor& y), (x, p, y))    \
+  X(pool, void, avg_pool2d_backward, (const Tensor& dy, Pool2dParams p, Tensor& dx),            \
+    (dy, p, dx))                                                                                \
   X(dropout, void, dropout_forward,                                                             \
     (const Tensor& x, double p, uint64_t seed, uint64_t offset, Tensor& y),                     \
     (x, p, seed, offset, y))                                                                    \

@@ -10,6 +10,7 @@
 #include "engine/ops/linalg.h"
 #include "engine/ops/loss.h"
 #include "engine/ops/norm.h"
+#include "engine/ops/pool.h"
 #include "engine/ops/random.h"
 #include "engine/ops/reduce.h"
 #include "engine/ops/resample.h"

@@ -1,5 +1,6 @@
-// Nearest 2x upsampling and constant 2-D padding, forward and backward, on the GPU (or the SIMT
-// emulator), with the semantics of the Backend ops of the same names (engine/backend_ops.h). Spatial tensors are [planes, H, W] with planes = N·C.
+// Nearest 2x upsampling, constant 2-D padding and bilinear resizing, forward and backward, on the
+// GPU (or the SIMT emulator), with the semantics of the Backend ops of the same names
+// (engine/backend_ops.h). Spatial tensors are [planes, H, W] with planes = N·C.
 #pragma once
 #include <cstdint>
 
@@ -30,6 +31,15 @@ void launch_pad2d_forward(const T* x, PlaneShape shape, Pad2d pad, T value, T* y
 // dx [planes, H, W]: the interior of dy.
 template <typename T>
 void launch_pad2d_backward(const T* dy, PlaneShape shape, Pad2d pad, T* dx, cudaStream_t stream);
+
+// y [planes, Ho, Wo] = x [planes, H, W] resized bilinearly (kernels/resample_math.h).
+template <typename T>
+void launch_upsample_bilinear2d_forward(const T* x, PlaneShape shape, int64_t ho, int64_t wo, T* y,
+                                        cudaStream_t stream);
+// dx [planes, H, W] = the transpose of the forward resize applied to dy [planes, Ho, Wo].
+template <typename T>
+void launch_upsample_bilinear2d_backward(const T* dy, PlaneShape shape, int64_t ho, int64_t wo,
+                                         T* dx, cudaStream_t stream);
 
 }  // namespace S2DM_KERNEL_TARGET
 }  // namespace s2dm::kernels

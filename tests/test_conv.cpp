@@ -33,13 +33,15 @@ Tensor golden(const std::string& name) {
 
 struct ConvCase {
   int64_t n, ci, co, h, w, kh, kw;
-  int stride, pad;
+  int stride, pad;  // pad: on H, and on W unless pad_w is given
   bool bias;
+  int pad_w = -1;
+  int pw() const { return pad_w < 0 ? pad : pad_w; }
 };
 
 std::string describe(const ConvCase& c) {
-  return fmt::format("N{} {}->{} {}x{} k{}x{} s{} p{}{}", c.n, c.ci, c.co, c.h, c.w, c.kh, c.kw,
-                     c.stride, c.pad, c.bias ? " bias" : "");
+  return fmt::format("N{} {}->{} {}x{} k{}x{} s{} p({},{}){}", c.n, c.ci, c.co, c.h, c.w, c.kh,
+                     c.kw, c.stride, c.pad, c.pw(), c.bias ? " bias" : "");
 }
 
 // Direct-loop convolution and its gradients for the loss sum(y * r), in double.
@@ -51,7 +53,7 @@ Reference reference_conv(const ConvCase& c, const std::vector<double>& x,
                          const std::vector<double>& w, const std::vector<double>& b,
                          const std::vector<double>& r) {
   const int64_t ho = (c.h + 2 * c.pad - c.kh) / c.stride + 1;
-  const int64_t wo = (c.w + 2 * c.pad - c.kw) / c.stride + 1;
+  const int64_t wo = (c.w + 2 * c.pw() - c.kw) / c.stride + 1;
   Reference out;
   out.y.assign(static_cast<size_t>(c.n * c.co * ho * wo), 0.0);
   out.dx.assign(x.size(), 0.0);
@@ -74,7 +76,7 @@ Reference reference_conv(const ConvCase& c, const std::vector<double>& x,
           for (int64_t ch = 0; ch < c.ci; ++ch)
             for (int64_t ky = 0; ky < c.kh; ++ky)
               for (int64_t kx = 0; kx < c.kw; ++kx) {
-                const int64_t iy = oy * c.stride - c.pad + ky, ix = ox * c.stride - c.pad + kx;
+                const int64_t iy = oy * c.stride - c.pad + ky, ix = ox * c.stride - c.pw() + kx;
                 if (iy < 0 || iy >= c.h || ix < 0 || ix >= c.w) continue;
                 acc += x[xi(n, ch, iy, ix)] * w[wi(o, ch, ky, kx)];
                 out.dx[xi(n, ch, iy, ix)] += g * w[wi(o, ch, ky, kx)];
@@ -148,6 +150,43 @@ TEST_CASE("conv2d: float64 gradient checks", "[conv][grad]") {
   }
 }
 
+TEST_CASE("conv2d: padding on H and W separately", "[conv][grad]") {
+  // Hand-computed: x = 1..6 as a 2x3 image, a 1x3 kernel of ones padded (0, 1) sums each pixel
+  // with its row neighbours; a 3x1 kernel padded (1, 0) sums it with its column neighbours.
+  Tensor x = f64({1, 2, 3, 4, 5, 6}, {1, 1, 2, 3});
+  Tensor row = conv2d(x, Tensor::ones({1, 1, 1, 3}, DType::F64), Tensor(), 1, 0, 1);
+  REQUIRE(row.shape() == Shape{1, 1, 2, 3});
+  CHECK(row.to_vector() == std::vector<double>{3, 6, 5, 9, 15, 11});
+  Tensor col = conv2d(x, Tensor::ones({1, 1, 3, 1}, DType::F64), Tensor(), 1, 1, 0);
+  REQUIRE(col.shape() == Shape{1, 1, 2, 3});
+  CHECK(col.to_vector() == std::vector<double>{5, 7, 9, 5, 7, 9});
+  // Padding only on W, stride 2: two 2x2 windows, over columns -1..0 and 1..2.
+  Tensor y = conv2d(x, Tensor::ones({1, 1, 2, 2}, DType::F64), Tensor(), 2, 0, 1);
+  REQUIRE(y.shape() == Shape{1, 1, 1, 2});
+  CHECK(y.to_vector() == std::vector<double>{5, 16});
+
+  const std::vector<ConvCase> cases = {
+      {2, 2, 3, 4, 9, 1, 7, 1, 0, true, 3},   // 1x7 padding (0, 3): the width is kept
+      {1, 3, 2, 9, 4, 7, 1, 1, 3, true, 0},   // 7x1 padding (3, 0)
+      {2, 2, 2, 7, 6, 3, 5, 2, 2, false, 1},  // stride 2, more padding on H than W
+      {1, 2, 3, 5, 6, 3, 3, 1, 1, true, 0},   // 3x3 padded on H only: not the direct 3x3 path
+      {2, 3, 2, 4, 3, 1, 1, 1, 0, true, 1},   // 1x1 padded on W only: not the direct 1x1 path
+  };
+  uint64_t seed = 1500;
+  for (const ConvCase& c : cases) {
+    Tensor xs = randn64({c.n, c.ci, c.h, c.w}, seed++);
+    Tensor w = randn64({c.co, c.ci, c.kh, c.kw}, seed++, 0.5);
+    Tensor b = c.bias ? randn64({c.co}, seed++) : Tensor();
+    const int s = c.stride, ph = c.pad, pw = c.pw();
+    check_gradients(
+        "conv2d " + describe(c),
+        [s, ph, pw](const std::vector<Tensor>& in) {
+          return conv2d(in[0], in[1], in[2], s, ph, pw);
+        },
+        {xs, w, b});
+  }
+}
+
 TEST_CASE("conv2d: gradients only for inputs that need them", "[conv][grad]") {
   Tensor x = randn64({2, 3, 5, 5}, 31, 1.0, 0.0, false);
   Tensor w = randn64({4, 3, 3, 3}, 32);
@@ -197,6 +236,10 @@ TEST_CASE("conv2d: agrees with a direct loop on multi-threaded shapes", "[conv]"
       {4, 16, 16, 37, 13, 3, 3, 3, 0, true},  // stride 3 (kernel == stride, no overlap)
       {1, 16, 16, 13, 11, 3, 3, 1, 1, true},  // column blocks that end mid-row
       {2, 12, 10, 23, 17, 5, 5, 1, 2, true},  // 5x5 "same" padding, blocks end mid-row
+      {2, 16, 12, 17, 17, 1, 7, 1, 0, true, 3},   // Inception's 1x7 padding (0, 3): width kept
+      {2, 12, 16, 17, 17, 7, 1, 1, 3, false, 0},  // and 7x1 padding (3, 0)
+      {2, 8, 12, 35, 35, 3, 3, 2, 0, true},       // its unpadded 3x3 stride-2 reduction
+      {1, 10, 14, 19, 23, 3, 5, 2, 2, true, 1},   // asymmetric padding with stride 2
   };
   uint64_t seed = 900;
   for (const ConvCase& c : cases) {
@@ -207,14 +250,14 @@ TEST_CASE("conv2d: agrees with a direct loop on multi-threaded shapes", "[conv]"
       Tensor w = randn64({c.co, c.ci, c.kh, c.kw}, seed + 1, 0.3, 0.0, false);
       Tensor b = c.bias ? randn64({c.co}, seed + 2, 1.0, 0.0, false) : Tensor();
       const int64_t ho = (c.h + 2 * c.pad - c.kh) / c.stride + 1;
-      const int64_t wo = (c.w + 2 * c.pad - c.kw) / c.stride + 1;
+      const int64_t wo = (c.w + 2 * c.pw() - c.kw) / c.stride + 1;
       Tensor r = randn64({c.n, c.co, ho, wo}, seed + 3, 1.0, 0.0, false);
       const Reference ref = reference_conv(
           c, x.to_vector(), w.to_vector(), c.bias ? b.to_vector() : std::vector<double>{},
           r.to_vector());
       Tensor xt = leaf(x.to(dt)), wt = leaf(w.to(dt));
       Tensor bt = c.bias ? leaf(b.to(dt)) : Tensor();
-      Tensor y = conv2d(xt, wt, bt, c.stride, c.pad);
+      Tensor y = conv2d(xt, wt, bt, c.stride, c.pad, c.pw());
       REQUIRE(y.shape() == Shape{c.n, c.co, ho, wo});
       REQUIRE(y.dtype() == dt);
       require_close_vec("y", y.to_vector(), ref.y, tol, tol);
@@ -237,8 +280,9 @@ TEST_CASE("conv2d: float32 on oneDNN agrees with the im2col path at UNet shapes"
   const Shape4 shapes[] = {{4, 128, 32, 128, 3, 1, 1}, {4, 256, 16, 256, 3, 1, 1},
                            {4, 256, 8, 512, 3, 1, 1},  {4, 256, 16, 128, 1, 1, 0},
                            {4, 128, 17, 128, 3, 2, 0}, {2, 8, 8, 4, 3, 2, 0}};
-  CHECK_FALSE(cpu::onednn_conv_applies({2, 8, 8, 8, 4, 3, 3, 3, 3, 2, 0}));
-  CHECK(cpu::onednn_conv_applies({4, 128, 17, 17, 128, 3, 3, 8, 8, 2, 0}));
+  CHECK_FALSE(cpu::onednn_conv_applies({2, 8, 8, 8, 4, 3, 3, 3, 3, 2, 0, 0}));
+  CHECK(cpu::onednn_conv_applies({4, 128, 17, 17, 128, 3, 3, 8, 8, 2, 0, 0}));
+  CHECK(cpu::onednn_conv_applies({2, 32, 17, 17, 32, 1, 7, 17, 17, 1, 0, 3}));
   uint64_t seed = 1200;
   for (const Shape4& s : shapes) {
     INFO("x [" << s.n << "," << s.ci << "," << s.h << "," << s.h << "] k " << s.k << " stride "
@@ -291,6 +335,10 @@ TEST_CASE("conv2d: bad inputs throw s2dm::Error", "[conv]") {
   CHECK_THROWS_WITH(conv2d(x, Tensor::zeros({4, 3, 3})), Catch::Contains("4-D"));
   CHECK_THROWS_WITH(conv2d(x, w, Tensor(), 0), Catch::Contains("stride"));
   CHECK_THROWS_WITH(conv2d(x, w, Tensor(), 1, -1), Catch::Contains("padding"));
+  CHECK_THROWS_WITH(conv2d(x, w, Tensor(), 1, 1, -2), Catch::Contains("padding must be >= 0"));
+  CHECK_THROWS_WITH(conv2d(x, Tensor::zeros({4, 3, 1, 11}), Tensor(), 1, 0, 1),
+                    Catch::Contains("larger than the padded input 8x10"));
+  CHECK_NOTHROW(conv2d(x, Tensor::zeros({4, 3, 1, 11}), Tensor(), 1, 0, 2));  // 8x12 padded
   CHECK_THROWS_WITH(conv2d(x, Tensor::zeros({4, 3, 9, 3})), Catch::Contains("larger than"));
   CHECK_NOTHROW(conv2d(x, Tensor::zeros({4, 3, 9, 3}), Tensor(), 1, 1));  // 10x10 padded
   CHECK_THROWS_WITH(conv2d(x, w, Tensor::zeros({3})), Catch::Contains("bias"));
@@ -313,16 +361,18 @@ TEST_CASE("conv2d: an empty batch gives an empty output and zero weight gradient
 }
 
 TEST_CASE("conv2d: PyTorch parity, float64", "[conv][golden]") {
-  // name -> (stride, padding, bias); shapes come from the files (see gen_conv.py).
-  const std::vector<std::tuple<std::string, int, int, bool>> cases = {
-      {"k3_s1_p1", 1, 1, true},     {"k3_s2_p0_odd", 2, 0, true},  {"k1_nobias", 1, 0, false},
-      {"k3_s2_p1_down", 2, 1, true}, {"k2x3_s2_p1", 2, 1, true},
+  // name -> (stride, padding on H, on W, bias); shapes come from the files (see gen_conv.py).
+  const std::vector<std::tuple<std::string, int, int, int, bool>> cases = {
+      {"k3_s1_p1", 1, 1, 1, true},      {"k3_s2_p0_odd", 2, 0, 0, true},
+      {"k1_nobias", 1, 0, 0, false},    {"k3_s2_p1_down", 2, 1, 1, true},
+      {"k2x3_s2_p1", 2, 1, 1, true},    {"k1x7_p0x3", 1, 0, 3, true},
+      {"k7x1_p3x0", 1, 3, 0, false},    {"k3x5_s2_p2x1", 2, 2, 1, true},
   };
-  for (const auto& [name, stride, pad, has_bias] : cases) {
+  for (const auto& [name, stride, pad_h, pad_w, has_bias] : cases) {
     INFO(name);
     Tensor x = leaf(golden(name + "_x")), w = leaf(golden(name + "_w"));
     Tensor b = has_bias ? leaf(golden(name + "_b")) : Tensor();
-    Tensor y = conv2d(x, w, b, stride, pad);
+    Tensor y = conv2d(x, w, b, stride, pad_h, pad_w);
     test::require_close(name + " y", y, golden(name + "_y"), 1e-12, 1e-12);
     sum(mul(y, golden(name + "_r"))).backward();
     test::require_close(name + " dx", x.grad(), golden(name + "_dx"), 1e-12, 1e-12);

@@ -93,6 +93,29 @@ TEST_CASE("layers: PyTorch default init bounds and forward values", "[nn]") {
   CHECK_THROWS_AS(GroupNorm(3, 8), Error);
 }
 
+TEST_CASE("layers: Conv2d with a non-square kernel and padding on H and W", "[nn]") {
+  Generator g(5);
+  Conv2d conv(3, 4, {1, 7}, 1, {0, 3}, g);
+  CHECK(conv.weight.shape() == Shape{4, 3, 1, 7});
+  CHECK(conv.pad_h == 0);
+  CHECK(conv.pad_w == 3);
+  const double bound = 1.0 / std::sqrt(21.0);  // fan_in = 3·1·7
+  for (double v : conv.weight.to_vector()) CHECK(std::abs(v) <= bound);
+  Tensor x = test::randn64({2, 3, 5, 9}, 6, 1.0, 0.0, false).to(DType::F32);
+  Tensor y = conv.forward(x);
+  REQUIRE(y.shape() == Shape{2, 4, 5, 9});  // 1x7 padded (0, 3) keeps the size
+  CHECK(y.to_vector() == conv2d(x, conv.weight, conv.bias, 1, 0, 3).to_vector());
+
+  // The square constructor is the same layer with kernel (k, k) and padding (p, p).
+  Generator g1(9), g2(9);
+  Conv2d square(2, 3, 3, 2, 1, g1), pair(2, 3, {3, 3}, 2, {1, 1}, g2);
+  CHECK(square.weight.to_vector() == pair.weight.to_vector());
+  CHECK(square.bias.to_vector() == pair.bias.to_vector());
+  CHECK(square.pad_h == 1);
+  CHECK(square.pad_w == 1);
+  CHECK_THROWS_WITH(Conv2d(3, 4, {0, 7}, 1, {0, 3}, g), Catch::Contains("sizes must be positive"));
+}
+
 TEST_CASE("flat parameters: views, in-place gradient accumulation, zero_grad", "[nn]") {
   Generator g(4);
   Net net(g);

@@ -34,7 +34,7 @@ dnnl::engine& cpu_engine() {
 
 // Every geometry field, as a map key.
 auto key_of(const ConvGeometry& g) {
-  return std::make_tuple(g.n, g.ci, g.h, g.w, g.co, g.kh, g.kw, g.stride, g.pad);
+  return std::make_tuple(g.n, g.ci, g.h, g.w, g.co, g.kh, g.kw, g.stride, g.pad_h, g.pad_w);
 }
 
 memory::dims dims(std::initializer_list<int64_t> v) { return memory::dims(v); }
@@ -103,9 +103,9 @@ Descs descs_of(const ConvGeometry& g, bool any) {
   d.bias = memory::desc(dims({g.co}), dt::f32, tag::x);
   d.dst = memory::desc(dims({g.n, g.co, g.ho, g.wo}), dt::f32, t4);
   d.strides = dims({g.stride, g.stride});
-  d.pad_l = dims({g.pad, g.pad});
-  d.pad_r = dims({pad_end(g.h, g.ho, g.kh, g.stride, g.pad),
-                  pad_end(g.w, g.wo, g.kw, g.stride, g.pad)});
+  d.pad_l = dims({g.pad_h, g.pad_w});
+  d.pad_r = dims({pad_end(g.h, g.ho, g.kh, g.stride, g.pad_h),
+                  pad_end(g.w, g.wo, g.kw, g.stride, g.pad_w)});
   return d;
 }
 
@@ -180,8 +180,8 @@ std::string conv_library() {
 
 bool onednn_conv_applies(const ConvGeometry& g) {
   if (native_conv()) return false;
-  return g.n > 0 && g.ho > 0 && g.wo > 0 && pad_end(g.h, g.ho, g.kh, g.stride, g.pad) >= 0 &&
-         pad_end(g.w, g.wo, g.kw, g.stride, g.pad) >= 0;
+  return g.n > 0 && g.ho > 0 && g.wo > 0 && pad_end(g.h, g.ho, g.kh, g.stride, g.pad_h) >= 0 &&
+         pad_end(g.w, g.wo, g.kw, g.stride, g.pad_w) >= 0;
 }
 
 void onednn_conv_forward(const ConvGeometry& g, const float* x, const float* w, const float* bias,

@@ -14,7 +14,8 @@ struct ConvGeometry {
   int64_t n = 0, ci = 0, h = 0, w = 0;  // input [N, Ci, H, W]
   int64_t co = 0, kh = 0, kw = 0;       // weights [Co, Ci, kh, kw]
   int64_t ho = 0, wo = 0;               // output [N, Co, Ho, Wo]
-  int64_t stride = 1, pad = 0;          // symmetric zero padding
+  int64_t stride = 1;                   // on H and W
+  int64_t pad_h = 0, pad_w = 0;         // zero padding on both sides of H, and of W
 };
 
 // Whether float32 convolutions of this geometry run on oneDNN: not when native ones are chosen

@@ -62,18 +62,19 @@ struct Geometry {
   int64_t n = 0, ci = 0, h = 0, w = 0;
   int64_t co = 0, kh = 0, kw = 0;
   int64_t ho = 0, wo = 0;
-  int64_t stride = 1, pad = 0;
+  int64_t stride = 1, pad_h = 0, pad_w = 0;
 
   int64_t k() const { return ci * kh * kw; }
   int64_t in_plane() const { return h * w; }
   int64_t out_plane() const { return ho * wo; }
   // 1x1 stride-1 unpadded: x[n] viewed as [Ci, H·W] already is the im2col matrix.
-  bool direct() const { return kh == 1 && kw == 1 && stride == 1 && pad == 0; }
+  bool direct() const { return kh == 1 && kw == 1 && stride == 1 && pad_h == 0 && pad_w == 0; }
   int64_t macs() const { return n * co * k() * out_plane(); }
   // The direct float32 kernel's case (forward and input gradient): 3x3, stride 1, padding 1, a
   // width it vectorises.
   bool direct3x3() const {
-    return kh == 3 && kw == 3 && stride == 1 && pad == 1 && cpu::conv3x3_direct_handles(w);
+    return kh == 3 && kw == 3 && stride == 1 && pad_h == 1 && pad_w == 1 &&
+           cpu::conv3x3_direct_handles(w);
   }
 };
 
@@ -83,12 +84,13 @@ Geometry geometry_of(const Tensor& x, const Tensor& w, Conv2dParams p) {
   Geometry g;
   g.n = x.size(0), g.ci = x.size(1), g.h = x.size(2), g.w = x.size(3);
   g.co = w.size(0), g.kh = w.size(2), g.kw = w.size(3);
-  g.stride = p.stride, g.pad = p.pad;
-  S2DM_CHECK(p.stride >= 1 && p.pad >= 0 && g.h + 2 * g.pad >= g.kh && g.w + 2 * g.pad >= g.kw,
-             "conv2d backend: bad geometry x {} w {} stride {} pad {}", x.str(), w.str(), p.stride,
-             p.pad);
-  g.ho = (g.h + 2 * g.pad - g.kh) / g.stride + 1;
-  g.wo = (g.w + 2 * g.pad - g.kw) / g.stride + 1;
+  g.stride = p.stride, g.pad_h = p.pad_h, g.pad_w = p.pad_w;
+  S2DM_CHECK(p.stride >= 1 && p.pad_h >= 0 && p.pad_w >= 0 && g.h + 2 * g.pad_h >= g.kh &&
+                 g.w + 2 * g.pad_w >= g.kw,
+             "conv2d backend: bad geometry x {} w {} stride {} pad ({}, {})", x.str(), w.str(),
+             p.stride, p.pad_h, p.pad_w);
+  g.ho = (g.h + 2 * g.pad_h - g.kh) / g.stride + 1;
+  g.wo = (g.w + 2 * g.pad_w - g.kw) / g.stride + 1;
   // cblas takes int dimensions and leading dimensions.
   S2DM_CHECK(g.k() < INT_MAX && g.out_plane() < INT_MAX && g.in_plane() < INT_MAX &&
                  g.co < INT_MAX,
@@ -185,13 +187,13 @@ int64_t block_width(int64_t samples, int64_t len, int64_t max_cols, int threads)
   return ceil_div(len, blocks);
 }
 
-// Valid output-column range [lo, hi) for kernel column kx: 0 <= ox·s - pad + kx < W.
+// Valid output-column range [lo, hi) for kernel column kx: 0 <= ox·s - pad_w + kx < W.
 struct ColRange {
   int64_t lo, hi;
 };
 ColRange valid_cols(const Geometry& g, int64_t kx) {
-  const int64_t first = g.pad - kx;           // smallest ox·s allowed
-  const int64_t last = g.w - 1 + g.pad - kx;  // largest ox·s allowed
+  const int64_t first = g.pad_w - kx;           // smallest ox·s allowed
+  const int64_t last = g.w - 1 + g.pad_w - kx;  // largest ox·s allowed
   const int64_t lo = std::min(first <= 0 ? 0 : ceil_div(first, g.stride), g.wo);
   const int64_t hi = last < 0 ? 0 : std::min(g.wo, last / g.stride + 1);
   return {lo, std::max(hi, lo)};
@@ -208,8 +210,8 @@ struct RowSpan {
   int64_t ox_end(int64_t oy) const { return oy == oy_last ? last_ox_end : wo; }
 };
 
-// Stride 1 with Wo == W (e.g. 3x3, padding 1): output position p = oy·W + ox of tap (ky, kx)
-// reads plane element p + shift, shift = (ky - pad)·W + (kx - pad), so a whole tap row is one
+// Stride 1 with Wo == W (e.g. 3x3 padding 1, 1x7 padding (0, 3)): output position p = oy·W + ox
+// of tap (ky, kx) reads plane element p + shift, shift = (ky - pad_h)·W + (kx - pad_w), so a whole tap row is one
 // shifted contiguous range [begin, end) of positions. Positions outside it read zero padding
 // (rows above/below the plane), and so do the `left` first and `right` last columns of every
 // row inside it, where p + shift would wrap into the neighbouring row.
@@ -220,15 +222,15 @@ struct SameWidthTap {
 SameWidthTap same_width_tap(const Geometry& g, int64_t p0, int64_t p1, int64_t ky, int64_t kx) {
   const int64_t w = g.w;
   SameWidthTap t;
-  t.shift = (ky - g.pad) * w + (kx - g.pad);
-  // Rows with 0 <= oy + ky - pad < H, then trimmed so p + shift stays inside the plane (what
+  t.shift = (ky - g.pad_h) * w + (kx - g.pad_w);
+  // Rows with 0 <= oy + ky - pad_h < H, then trimmed so p + shift stays inside the plane (what
   // that trims are padding-column positions).
-  const int64_t vlo = std::clamp((g.pad - ky) * w, p0, p1);
-  const int64_t vhi = std::clamp((g.h + g.pad - ky) * w, vlo, p1);
+  const int64_t vlo = std::clamp((g.pad_h - ky) * w, p0, p1);
+  const int64_t vhi = std::clamp((g.h + g.pad_h - ky) * w, vlo, p1);
   t.begin = std::clamp(-t.shift, vlo, vhi);
   t.end = std::clamp(g.in_plane() - t.shift, t.begin, vhi);
-  t.left = std::max<int64_t>(0, g.pad - kx);
-  t.right = std::max<int64_t>(0, kx - g.pad);
+  t.left = std::max<int64_t>(0, g.pad_w - kx);
+  t.right = std::max<int64_t>(0, kx - g.pad_w);
   return t;
 }
 
@@ -279,14 +281,14 @@ void im2col(const T* x, const Geometry& g, int64_t p0, int64_t p1, T* col) {
         const ColRange v = valid_cols(g, kx);
         for (int64_t oy = span.oy_first; oy <= span.oy_last; ++oy) {
           const int64_t ox0 = span.ox_begin(oy), ox1 = span.ox_end(oy), n = ox1 - ox0;
-          const int64_t iy = oy * s - g.pad + ky;
+          const int64_t iy = oy * s - g.pad_h + ky;
           if (iy < 0 || iy >= g.h) {
             for (int64_t i = 0; i < n; ++i) d[i] = T(0);
           } else {
             const int64_t a = std::clamp(v.lo, ox0, ox1), b = std::clamp(v.hi, a, ox1);
             for (int64_t i = 0; i < a - ox0; ++i) d[i] = T(0);
             if (b > a) {
-              const T* src = plane + iy * g.w + (a * s - g.pad + kx);
+              const T* src = plane + iy * g.w + (a * s - g.pad_w + kx);
               T* out = d + (a - ox0);
               if (s == 1) {
 #pragma omp simd
@@ -338,10 +340,10 @@ void col2im_add(T* dcol, const Geometry& g, int64_t c0, int64_t c1, int64_t p0, 
         const ColRange v = valid_cols(g, kx);
         for (int64_t oy = span.oy_first; oy <= span.oy_last; ++oy) {
           const int64_t ox0 = span.ox_begin(oy), ox1 = span.ox_end(oy);
-          const int64_t iy = oy * s - g.pad + ky;
+          const int64_t iy = oy * s - g.pad_h + ky;
           const int64_t a = std::clamp(v.lo, ox0, ox1), b = std::clamp(v.hi, a, ox1);
           if (iy >= 0 && iy < g.h && b > a) {
-            T* dst = plane + iy * g.w + (a * s - g.pad + kx);
+            T* dst = plane + iy * g.w + (a * s - g.pad_w + kx);
             const T* in = d + (a - ox0);
             if (s == 1) {
 #pragma omp simd
@@ -497,7 +499,7 @@ void bias_grad(const Geometry& g, const T* dy, T* db) {
 
 // The geometry as conv_onednn.h takes it.
 cpu::ConvGeometry onednn_geometry(const Geometry& g) {
-  return {g.n, g.ci, g.h, g.w, g.co, g.kh, g.kw, g.ho, g.wo, g.stride, g.pad};
+  return {g.n, g.ci, g.h, g.w, g.co, g.kh, g.kw, g.ho, g.wo, g.stride, g.pad_h, g.pad_w};
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// CPU resampling: nearest 2x upsample and constant 2-D pad, each with its backward.
+// CPU resampling: nearest 2x upsample, constant 2-D pad and bilinear resize, each with its
+// backward.
 //
 // Invariants: tensors are contiguous (backend contract); spatial kernels work plane by plane over
 // the N·C planes of [N,C,H,W] so OpenMP splits on planes and every output element is written by
@@ -9,6 +10,7 @@
 #include "engine/cpu/cpu_backend.h"
 #include "engine/cpu/dispatch.h"
 #include "engine/cpu/strided.h"
+#include "kernels/resample_math.h"
 
 namespace s2dm {
 
@@ -128,6 +130,84 @@ void CpuBackend::pad2d_backward(const Tensor& dy, Pad2dParams p, Tensor& dx) {
       T* dst = pdx + q * h * w;
       for (int64_t i = 0; i < h; ++i)
         for (int64_t j = 0; j < w; ++j) dst[i * w + j] = src[i * wo + j];
+    }
+  });
+}
+
+// ---------------------------------------------------------------- bilinear resize
+
+namespace {
+
+// The taps of every output row (or column), computed once per call.
+template <typename T>
+std::vector<resample::LinearTap<T>> linear_taps(int64_t in_size, int64_t out_size) {
+  std::vector<resample::LinearTap<T>> taps(static_cast<size_t>(out_size));
+  const T scale = resample::linear_scale<T>(in_size, out_size);
+  for (int64_t d = 0; d < out_size; ++d)
+    taps[static_cast<size_t>(d)] = resample::linear_tap<T>(d, scale, in_size, out_size);
+  return taps;
+}
+
+void check_bilinear(const char* op, const Tensor& in, const Tensor& out) {
+  S2DM_CHECK(in.dim() == 4 && out.dim() == 4 && out.size(0) == in.size(0) &&
+                 out.size(1) == in.size(1) && in.size(2) > 0 && in.size(3) > 0 &&
+                 out.size(2) > 0 && out.size(3) > 0,
+             "{}: input {} and output {} must be [N,C,H,W] with the same N and C and non-empty "
+             "planes",
+             op, in.str(), out.str());
+}
+
+}  // namespace
+
+void CpuBackend::upsample_bilinear2d_forward(const Tensor& x, Tensor& y) {
+  check_bilinear("upsample_bilinear2d", x, y);
+  const int64_t planes = x.size(0) * x.size(1), h = x.size(2), w = x.size(3);
+  const int64_t ho = y.size(2), wo = y.size(3);
+  cpu::dispatch_float(x.dtype(), [&](auto tag_) {
+    using T = decltype(tag_);
+    const auto ty = linear_taps<T>(h, ho), tx = linear_taps<T>(w, wo);
+    const T* px = x.data<T>();
+    T* py = y.data<T>();
+#pragma omp parallel for schedule(static) if (y.numel() > cpu::kParallelGrain)
+    for (int64_t q = 0; q < planes; ++q) {
+      const T* src = px + q * h * w;
+      T* dst = py + q * ho * wo;
+      for (int64_t i = 0; i < ho; ++i)
+        for (int64_t j = 0; j < wo; ++j)
+          dst[i * wo + j] = resample::bilinear_at(src, w, ty[static_cast<size_t>(i)],
+                                                  tx[static_cast<size_t>(j)]);
+    }
+  });
+}
+
+void CpuBackend::upsample_bilinear2d_backward(const Tensor& dy, Tensor& dx) {
+  check_bilinear("upsample_bilinear2d backward", dx, dy);
+  const int64_t planes = dx.size(0) * dx.size(1), h = dx.size(2), w = dx.size(3);
+  const int64_t ho = dy.size(2), wo = dy.size(3);
+  cpu::dispatch_float(dx.dtype(), [&](auto tag_) {
+    using T = decltype(tag_);
+    const auto ty = linear_taps<T>(h, ho), tx = linear_taps<T>(w, wo);
+    const T* pdy = dy.data<T>();
+    T* pdx = dx.data<T>();
+#pragma omp parallel for schedule(static) if (dy.numel() > cpu::kParallelGrain)
+    for (int64_t q = 0; q < planes; ++q) {
+      const T* src = pdy + q * ho * wo;
+      T* dst = pdx + q * h * w;
+      for (int64_t k = 0; k < h * w; ++k) dst[k] = T(0);
+      // Each dy element spread over its four taps, in ATen's order.
+      for (int64_t i = 0; i < ho; ++i) {
+        const resample::LinearTap<T>& a = ty[static_cast<size_t>(i)];
+        T* r0 = dst + a.i0 * w;
+        T* r1 = dst + a.i1 * w;
+        for (int64_t j = 0; j < wo; ++j) {
+          const resample::LinearTap<T>& b = tx[static_cast<size_t>(j)];
+          const T g = src[i * wo + j];
+          r0[b.i0] += a.l0 * b.l0 * g;
+          r0[b.i1] += a.l0 * b.l1 * g;
+          r1[b.i0] += a.l1 * b.l0 * g;
+          r1[b.i1] += a.l1 * b.l1 * g;
+        }
+      }
     }
   });
 }

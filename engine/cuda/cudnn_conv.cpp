@@ -59,7 +59,7 @@ struct ConvDescriptors {
         cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, dt, yd[0], yd[1], yd[2], yd[3]));
     S2DM_CUDNN_CHECK(
         cudnnSetFilter4dDescriptor(w, dt, CUDNN_TENSOR_NCHW, wd[0], wd[1], wd[2], wd[3]));
-    S2DM_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(conv, p.pad, p.pad, p.stride, p.stride, 1, 1,
+    S2DM_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(conv, p.pad_h, p.pad_w, p.stride, p.stride, 1, 1,
                                                      CUDNN_CROSS_CORRELATION, dt));
     const bool tf32 = dt == CUDNN_DATA_FLOAT && tf32_enabled();
     S2DM_CUDNN_CHECK(cudnnSetConvolutionMathType(conv, tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
@@ -78,7 +78,7 @@ enum class Direction { Forward, BackwardData, BackwardFilter };
 
 // What the cache is keyed on: everything that changes the best algorithm.
 using ConvKey = std::tuple<int, Direction, std::array<int64_t, 4>, std::array<int64_t, 4>, int, int,
-                           DType, bool>;
+                           int, DType, bool>;
 struct Choice {
   int algo = 0;
   size_t workspace = 0;
@@ -94,7 +94,7 @@ ConvKey key_of(int device, Direction dir, const Tensor& x, const Tensor& w, Conv
   auto dims = [](const Tensor& t) {
     return std::array<int64_t, 4>{t.size(0), t.size(1), t.size(2), t.size(3)};
   };
-  return {device, dir, dims(x), dims(w), p.stride, p.pad, x.dtype(),
+  return {device, dir, dims(x), dims(w), p.stride, p.pad_h, p.pad_w, x.dtype(),
           x.dtype() == DType::F32 && tf32_enabled()};
 }
 

@@ -13,7 +13,8 @@ namespace s2dm {
 inline namespace S2DM_KERNEL_TARGET {
 
 bool KernelBackend::conv1x1_by_gemm(const Tensor& w, Conv2dParams p) {
-  return w.dim() == 4 && w.size(2) == 1 && w.size(3) == 1 && p.stride == 1 && p.pad == 0;
+  return w.dim() == 4 && w.size(2) == 1 && w.size(3) == 1 && p.stride == 1 && p.pad_h == 0 &&
+         p.pad_w == 0;
 }
 
 void KernelBackend::conv1x1_forward(const Tensor& x, const Tensor& w, const Tensor& bias,

@@ -1,4 +1,5 @@
-// KernelBackend: nearest 2x upsampling and constant 2-D padding on kernels/resample.cu.
+// KernelBackend: nearest 2x upsampling, constant 2-D padding and bilinear resizing on
+// kernels/resample.cu.
 #include "engine/cpu/dispatch.h"
 #include "engine/error.h"
 #include "engine/kernel_backend/kernel_backend.h"
@@ -82,6 +83,38 @@ void KernelBackend::pad2d_backward(const Tensor& dy, Pad2dParams p, Tensor& dx) 
   cpu::dispatch_float(dx.dtype(), [&](auto tag) {
     using T = decltype(tag);
     kernels::launch_pad2d_backward<T>(dy.data<T>(), shape, pad, dx.data<T>(), s);
+  });
+  check_launch();
+}
+
+void KernelBackend::upsample_bilinear2d_forward(const Tensor& x, Tensor& y) {
+  constexpr std::string_view op = "upsample_bilinear2d_forward";
+  require_contiguous(op, {&x, &y});
+  const kernels::PlaneShape shape = planes_of(op, x);
+  S2DM_CHECK(y.dim() == 4 && y.size(2) > 0 && y.size(3) > 0 && shape.h > 0 && shape.w > 0,
+             "{}: input {} and output {} need non-empty planes", op, x.str(), y.str());
+  require_spatial(op, x, y, y.size(2), y.size(3));
+  cudaStream_t s = begin();
+  cpu::dispatch_float(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    kernels::launch_upsample_bilinear2d_forward<T>(x.data<T>(), shape, y.size(2), y.size(3),
+                                                   y.data<T>(), s);
+  });
+  check_launch();
+}
+
+void KernelBackend::upsample_bilinear2d_backward(const Tensor& dy, Tensor& dx) {
+  constexpr std::string_view op = "upsample_bilinear2d_backward";
+  require_contiguous(op, {&dy, &dx});
+  const kernels::PlaneShape shape = planes_of(op, dx);
+  S2DM_CHECK(dy.dim() == 4 && dy.size(2) > 0 && dy.size(3) > 0 && shape.h > 0 && shape.w > 0,
+             "{}: gradient {} and input {} need non-empty planes", op, dy.str(), dx.str());
+  require_spatial(op, dx, dy, dy.size(2), dy.size(3));
+  cudaStream_t s = begin();
+  cpu::dispatch_float(dx.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    kernels::launch_upsample_bilinear2d_backward<T>(dy.data<T>(), shape, dy.size(2), dy.size(3),
+                                                    dx.data<T>(), s);
   });
   check_launch();
 }

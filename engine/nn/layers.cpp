@@ -17,18 +17,27 @@ Tensor uniform_init(const Shape& shape, double bound, Generator& gen, LayerOptio
   return t;
 }
 
-Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, int kernel, int stride_, int padding_,
+Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, int kernel, int stride_, int padding,
                Generator& gen, bool with_bias, LayerOptions opt)
-    : stride(stride_), padding(padding_) {
-  S2DM_CHECK(in_channels > 0 && out_channels > 0 && kernel > 0,
-             "Conv2d({}, {}, kernel {}): sizes must be positive", in_channels, out_channels, kernel);
-  const double bound = 1.0 / std::sqrt(static_cast<double>(in_channels * kernel * kernel));
-  weight = register_parameter("weight",
-                              uniform_init({out_channels, in_channels, kernel, kernel}, bound, gen, opt));
+    : Conv2d(in_channels, out_channels, {kernel, kernel}, stride_, {padding, padding}, gen,
+             with_bias, opt) {}
+
+Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, std::array<int, 2> kernel, int stride_,
+               std::array<int, 2> padding, Generator& gen, bool with_bias, LayerOptions opt)
+    : stride(stride_), pad_h(padding[0]), pad_w(padding[1]) {
+  S2DM_CHECK(in_channels > 0 && out_channels > 0 && kernel[0] > 0 && kernel[1] > 0,
+             "Conv2d({}, {}, kernel {}x{}): sizes must be positive", in_channels, out_channels,
+             kernel[0], kernel[1]);
+  const int64_t fan_in = in_channels * kernel[0] * kernel[1];
+  const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
+  weight = register_parameter(
+      "weight", uniform_init({out_channels, in_channels, kernel[0], kernel[1]}, bound, gen, opt));
   if (with_bias) bias = register_parameter("bias", uniform_init({out_channels}, bound, gen, opt));
 }
 
-Tensor Conv2d::forward(const Tensor& x) const { return conv2d(x, weight, bias, stride, padding); }
+Tensor Conv2d::forward(const Tensor& x) const {
+  return conv2d(x, weight, bias, stride, pad_h, pad_w);
+}
 
 Linear::Linear(int64_t in_features, int64_t out_features, Generator& gen, bool with_bias,
                LayerOptions opt) {

@@ -28,6 +28,11 @@ struct Conv2dBackward final : Node {
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, int stride, int padding) {
+  return conv2d(x, w, bias, stride, padding, padding);
+}
+
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, int stride, int pad_h,
+              int pad_w) {
   S2DM_CHECK(x.defined() && w.defined(), "conv2d: input and weight must be defined tensors");
   detail::check_compatible("conv2d", {x, w, bias});
   S2DM_CHECK(x.dim() == 4, "conv2d: input must be 4-D [N, C, H, W], got {}", x.str());
@@ -45,14 +50,15 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, int stride, 
                w.size(0));
   }
   S2DM_CHECK(stride >= 1, "conv2d: stride must be >= 1, got {}", stride);
-  S2DM_CHECK(padding >= 0, "conv2d: padding must be >= 0, got {}", padding);
-  const int64_t hp = x.size(2) + 2 * int64_t{padding}, wp = x.size(3) + 2 * int64_t{padding};
+  S2DM_CHECK(pad_h >= 0 && pad_w >= 0, "conv2d: padding must be >= 0, got ({}, {})", pad_h,
+             pad_w);
+  const int64_t hp = x.size(2) + 2 * int64_t{pad_h}, wp = x.size(3) + 2 * int64_t{pad_w};
   S2DM_CHECK(w.size(2) <= hp && w.size(3) <= wp,
              "conv2d: kernel {}x{} of weight {} is larger than the padded input {}x{} (input {}, "
-             "padding {})",
-             w.size(2), w.size(3), w.str(), hp, wp, x.str(), padding);
+             "padding ({}, {}))",
+             w.size(2), w.size(3), w.str(), hp, wp, x.str(), pad_h, pad_w);
 
-  const Conv2dParams params{stride, padding};
+  const Conv2dParams params{stride, pad_h, pad_w};
   const int64_t ho = (hp - w.size(2)) / stride + 1, wo = (wp - w.size(3)) / stride + 1;
   Tensor xc = detail::data_of(x), wc = detail::data_of(w), bc = detail::data_of(bias);
   Tensor y = detail::empty_as(x, {x.size(0), w.size(0), ho, wo});

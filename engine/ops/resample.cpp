@@ -1,6 +1,6 @@
-// Nearest 2x upsampling and constant 2-D padding, with their autograd nodes.
+// Nearest 2x upsampling, constant 2-D padding and bilinear resizing, with their autograd nodes.
 //
-// upsample and pad validate here and hand contiguous [N,C,H,W] data to the backend; pad accepts
+// upsample, resize and pad validate here and hand contiguous [N,C,H,W] data to the backend; pad accepts
 // any rank >= 2 by folding the leading dims into N.
 #include "engine/ops/resample.h"
 
@@ -19,6 +19,17 @@ struct UpsampleNearest2xBackward final : Node {
     Tensor gc = data_of(g);
     Tensor dx = detail::empty_as(gc, in_shape);
     backend_of(gc).upsample_nearest2x_backward(gc, dx);
+    return {dx};
+  }
+};
+
+struct UpsampleBilinear2dBackward final : Node {
+  Shape in_shape;
+  const char* name() const override { return "UpsampleBilinear2dBackward"; }
+  std::vector<Tensor> backward(const Tensor& g) override {
+    Tensor gc = data_of(g);
+    Tensor dx = detail::empty_as(gc, in_shape);
+    backend_of(gc).upsample_bilinear2d_backward(gc, dx);
     return {dx};
   }
 };
@@ -60,6 +71,27 @@ Tensor upsample_nearest2x(const Tensor& x) {
   backend_of(xc).upsample_nearest2x_forward(xc, out);
   if (needs_grad({x})) {
     auto n = std::make_shared<UpsampleNearest2xBackward>();
+    n->in_shape = x.shape();
+    record(out, n, {x});
+  }
+  return out;
+}
+
+Tensor upsample_bilinear2d(const Tensor& x, int64_t out_h, int64_t out_w) {
+  S2DM_CHECK(x.defined(), "upsample_bilinear2d: input must be a defined tensor");
+  detail::check_compatible("upsample_bilinear2d", {x});
+  S2DM_CHECK(x.dim() == 4, "upsample_bilinear2d: expected a 4-D [N,C,H,W] tensor, got {}",
+             x.str());
+  S2DM_CHECK(x.size(2) > 0 && x.size(3) > 0,
+             "upsample_bilinear2d: input {} has an empty plane; there is nothing to interpolate",
+             x.str());
+  S2DM_CHECK(out_h > 0 && out_w > 0, "upsample_bilinear2d: output size {}x{} must be positive",
+             out_h, out_w);
+  Tensor xc = data_of(x);
+  Tensor out = detail::empty_as(xc, {x.size(0), x.size(1), out_h, out_w});
+  backend_of(xc).upsample_bilinear2d_forward(xc, out);
+  if (needs_grad({x})) {
+    auto n = std::make_shared<UpsampleBilinear2dBackward>();
     n->in_shape = x.shape();
     record(out, n, {x});
   }

@@ -15,6 +15,7 @@ std::vector<OpCase> all_cases() {
   add_attention_cases(cases);
   add_softmax_cases(cases);
   add_resample_cases(cases);
+  add_pool_cases(cases);
   add_embedding_cases(cases);
   add_random_cases(cases);
   add_optim_cases(cases);

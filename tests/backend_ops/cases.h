@@ -15,7 +15,8 @@ void add_conv_cases(std::vector<OpCase>& cases);         // conv2d
 void add_norm_cases(std::vector<OpCase>& cases);         // group norm
 void add_attention_cases(std::vector<OpCase>& cases);    // attention
 void add_softmax_cases(std::vector<OpCase>& cases);      // softmax
-void add_resample_cases(std::vector<OpCase>& cases);     // upsample, pad
+void add_resample_cases(std::vector<OpCase>& cases);     // upsample, pad, bilinear resize
+void add_pool_cases(std::vector<OpCase>& cases);         // max and average pooling
 void add_embedding_cases(std::vector<OpCase>& cases);    // timestep embedding
 void add_random_cases(std::vector<OpCase>& cases);       // Philox fills
 void add_optim_cases(std::vector<OpCase>& cases);        // Adam, EMA

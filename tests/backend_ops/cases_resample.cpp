@@ -1,5 +1,6 @@
 // Cases: nearest 2x upsampling and constant 2-D padding (forward and backward) at the CIFAR-10
-// UNet's shapes and odd sizes.
+// UNet's shapes and odd sizes; bilinear resizing at pytorch-fid's (32x32 to 299x299, one channel
+// to keep the emulator quick), up, down and to the same size.
 #include <fmt/format.h>
 
 #include "tests/backend_ops/cases.h"
@@ -32,6 +33,21 @@ const PadCase kPadCases[] = {
     {{1, 2, 5, 3}, {0, 0, 0, 0, 7.0}},  // no padding: a copy
 };
 
+struct ResizeCase {
+  Shape shape;
+  int64_t ho, wo;
+};
+
+const ResizeCase kResizeCases[] = {
+    {{1, 1, 32, 32}, 299, 299},  // pytorch-fid: CIFAR-10 to Inception's input (one channel)
+    {{1, 1, 28, 28}, 299, 299},  // and MNIST-sized images
+    {{2, 3, 5, 7}, 11, 4},       // up on H, down on W
+    {{1, 2, 17, 13}, 5, 6},      // down by non-integer factors
+    {{2, 4, 9, 9}, 9, 9},        // same size: a copy
+    {{1, 1, 1, 1}, 3, 2},        // one pixel
+    {{1, 2, 3, 1}, 1, 4},
+};
+
 std::string pad_str(const Pad2dParams& p) {
   return fmt::format("pad (left {}, right {}, top {}, bottom {}) value {}", p.left, p.right, p.top,
                      p.bottom, p.value);
@@ -53,6 +69,24 @@ void add_resample_cases(std::vector<OpCase>& cases) {
                        Tensor dy = ctx.input(ys, 2), dx = ctx.output(xs);
                        return [&ctx, dy, dx]() mutable {
                          ctx.backend().upsample_nearest2x_backward(dy, dx);
+                       };
+                     }});
+  }
+  // Same taps on both sides (resample_math.h); the device gathers where the CPU scatters, so
+  // backward agrees to rounding.
+  for (const ResizeCase& rc : kResizeCases) {
+    const Shape xs = rc.shape, ys{xs[0], xs[1], rc.ho, rc.wo};
+    const std::string desc = shape_str(xs) + " to " + shape_str(ys);
+    cases.push_back({"upsample_bilinear2d_forward", desc, 1e-12, [=](OpContext& ctx) {
+                       Tensor x = ctx.input(xs, 5), y = ctx.output(ys);
+                       return [&ctx, x, y]() mutable {
+                         ctx.backend().upsample_bilinear2d_forward(x, y);
+                       };
+                     }});
+    cases.push_back({"upsample_bilinear2d_backward", desc, 1e-12, [=](OpContext& ctx) {
+                       Tensor dy = ctx.input(ys, 6), dx = ctx.output(xs);
+                       return [&ctx, dy, dx]() mutable {
+                         ctx.backend().upsample_bilinear2d_backward(dy, dx);
                        };
                      }});
   }

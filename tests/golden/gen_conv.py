@@ -20,13 +20,16 @@ import torch.nn.functional as F
 
 OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conv")
 
-# name -> (N, Ci, Co, H, W, kh, kw, stride, padding, bias)
+# name -> (N, Ci, Co, H, W, kh, kw, stride, padding, bias); padding is an int or (on H, on W)
 CASES = {
     "k3_s1_p1": (2, 3, 4, 6, 5, 3, 3, 1, 1, True),
     "k3_s2_p0_odd": (3, 2, 5, 7, 5, 3, 3, 2, 0, True),
     "k1_nobias": (2, 6, 3, 4, 4, 1, 1, 1, 0, False),
     "k3_s2_p1_down": (1, 4, 4, 8, 8, 3, 3, 2, 1, True),
     "k2x3_s2_p1": (1, 3, 2, 5, 6, 2, 3, 2, 1, True),
+    "k1x7_p0x3": (2, 3, 4, 5, 9, 1, 7, 1, (0, 3), True),  # Inception's 1x7 and 7x1
+    "k7x1_p3x0": (1, 4, 3, 9, 5, 7, 1, 1, (3, 0), False),
+    "k3x5_s2_p2x1": (2, 2, 3, 7, 8, 3, 5, 2, (2, 1), True),
 }
 
 UNET = (2, 64, 64, 16, 16, 3, 3, 1, 1)
@@ -60,8 +63,9 @@ def main():
         x = rs.randn(n, ci, h, w_)
         w = rs.randn(co, ci, kh, kw) * 0.5
         b = rs.randn(co) if has_bias else None
-        ho = (h + 2 * pad - kh) // stride + 1
-        wo = (w_ + 2 * pad - kw) // stride + 1
+        pad_h, pad_w = pad if isinstance(pad, tuple) else (pad, pad)
+        ho = (h + 2 * pad_h - kh) // stride + 1
+        wo = (w_ + 2 * pad_w - kw) // stride + 1
         r = rs.randn(n, co, ho, wo)
         t = lambda a: None if a is None else torch.from_numpy(a)
         y, dx, dw, db = run(t(x), t(w), t(b), t(r), stride, pad)

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""PyTorch reference values for nearest 2x upsampling, constant 2-D padding, concatenation and the
-DDPM sinusoidal timestep embedding (read by tests/test_resample.cpp).
+"""PyTorch reference values for nearest 2x upsampling, constant 2-D padding, bilinear resizing,
+concatenation and the DDPM sinusoidal timestep embedding (read by tests/test_resample.cpp).
 
 For every case this writes into tests/golden/resample/:
   <case>_x<i>.npy          input i (float64, from numpy RandomState)
@@ -66,6 +66,20 @@ CASES = {
     "temb8": (lambda rs: [TIMESTEPS.copy()], lambda xs: get_timestep_embedding(xs[0], 8)),
     "temb9": (lambda rs: [TIMESTEPS.copy()], lambda xs: get_timestep_embedding(xs[0], 9)),
     "temb128": (lambda rs: [TIMESTEPS.copy()], lambda xs: get_timestep_embedding(xs[0], 128)),
+    # Bilinear resizing (align_corners=False), as pytorch-fid resizes to 299x299: up by a
+    # non-integer factor, down, and up on one dim while down on the other.
+    "bilinear_up": (
+        lambda rs: [rs.randn(1, 2, 7, 7)],
+        lambda xs: F.interpolate(xs[0], size=(52, 52), mode="bilinear", align_corners=False),
+    ),
+    "bilinear_down": (
+        lambda rs: [rs.randn(2, 1, 13, 10)],
+        lambda xs: F.interpolate(xs[0], size=(4, 7), mode="bilinear", align_corners=False),
+    ),
+    "bilinear_mixed": (
+        lambda rs: [rs.randn(2, 2, 5, 9)],
+        lambda xs: F.interpolate(xs[0], size=(8, 3), mode="bilinear", align_corners=False),
+    ),
 }
 
 
