@@ -171,6 +171,8 @@ TEST_CASE("conv2d: padding on H and W separately", "[conv][grad]") {
       {2, 2, 2, 7, 6, 3, 5, 2, 2, false, 1},  // stride 2, more padding on H than W
       {1, 2, 3, 5, 6, 3, 3, 1, 1, true, 0},   // 3x3 padded on H only: not the direct 3x3 path
       {2, 3, 2, 4, 3, 1, 1, 1, 0, true, 1},   // 1x1 padded on W only: not the direct 1x1 path
+      {1, 2, 2, 3, 2, 1, 7, 1, 0, true, 3},   // padding wider than the image
+      {1, 2, 3, 2, 3, 7, 1, 1, 3, false, 0},
   };
   uint64_t seed = 1500;
   for (const ConvCase& c : cases) {
@@ -240,6 +242,7 @@ TEST_CASE("conv2d: agrees with a direct loop on multi-threaded shapes", "[conv]"
       {2, 12, 16, 17, 17, 7, 1, 1, 3, false, 0},  // and 7x1 padding (3, 0)
       {2, 8, 12, 35, 35, 3, 3, 2, 0, true},       // its unpadded 3x3 stride-2 reduction
       {1, 10, 14, 19, 23, 3, 5, 2, 2, true, 1},   // asymmetric padding with stride 2
+      {2, 64, 64, 9, 3, 1, 7, 1, 0, true, 3},     // 1x7 on an image narrower than the kernel
   };
   uint64_t seed = 900;
   for (const ConvCase& c : cases) {
