@@ -115,7 +115,7 @@ std::shared_ptr<const Dataset> open_dataset(const std::string& kind, const std::
 }  // namespace
 
 std::unique_ptr<ImageSource> open_image_source(const std::string& spec,
-                                               const std::string& data_path) {
+                                               const std::string& data_path, bool gray_folders) {
   const std::string kind = spec.substr(0, spec.find(':'));
   if (kind == "fmnist" || kind == "mnist" || kind == "cifar10") {
     const std::string split = spec.size() > kind.size() ? spec.substr(kind.size() + 1) : "train";
@@ -127,6 +127,7 @@ std::unique_ptr<ImageSource> open_image_source(const std::string& spec,
   if (fs::is_directory(spec)) {
     ImageFolderOptions o;
     o.dir = spec;
+    o.grayscale = gray_folders;
     auto folder = std::make_shared<ImageFolderDataset>(o);
     S2DM_CHECK(folder->size() >= 1, "{} holds no PNG or JPEG images", spec);
     return std::make_unique<DatasetSource>(std::move(folder));

@@ -31,9 +31,12 @@ class ImageSource {
 };
 
 // Opens the source `spec` names (see above); a clear error for an empty folder, mixed image
-// sizes, a malformed .npz or an unknown name. data_path: the data set's folder ("" = default).
+// sizes, a malformed .npz or an unknown name. data_path: the data set's folder ("" = default);
+// gray_folders: decode a folder's images to one channel instead of RGB (for a grayscale feature
+// network; a gray PNG then reads back exactly).
 std::unique_ptr<ImageSource> open_image_source(const std::string& spec,
-                                               const std::string& data_path = "");
+                                               const std::string& data_path = "",
+                                               bool gray_folders = false);
 
 // Whether `path` is an .npz of FID statistics (members mu and sigma) rather than of images.
 bool is_stats_npz(const std::string& path);

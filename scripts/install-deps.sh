@@ -2,8 +2,8 @@
 # Installs the Debian 12 packages s2dm builds and tests with; skips what is already installed.
 # Extra packages can be named as arguments (e.g. python3-torch for golden files and benchmarks).
 # --oracles adds the Python references the comparison tests run against (numpy, scipy, torch,
-# torchvision, pytorch-fid; tests/fid_stats_check.py skips without them): Debian packages, and
-# pytorch-fid from PyPI, pinned and without dependencies (Debian provides them).
+# torchvision, pytorch-fid, safetensors; the tests that need them skip without them): Debian
+# packages, and pytorch-fid and safetensors from PyPI, pinned and without dependencies.
 set -euo pipefail
 oracles=0
 args=()
@@ -26,7 +26,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-if [ "$oracles" = 1 ] && ! /usr/bin/python3 -c "import pytorch_fid" 2>/dev/null; then
-  echo "installing: pytorch-fid 0.3.0 (pip, for /usr/bin/python3)"
-  $sudo /usr/bin/python3 -m pip install -q --no-deps --break-system-packages pytorch-fid==0.3.0
+if [ "$oracles" = 1 ] && ! /usr/bin/python3 -c "import pytorch_fid, safetensors" 2>/dev/null; then
+  echo "installing: pytorch-fid 0.3.0, safetensors 0.8.0 (pip, for /usr/bin/python3)"
+  $sudo /usr/bin/python3 -m pip install -q --no-deps --break-system-packages pytorch-fid==0.3.0 safetensors==0.8.0
 fi
