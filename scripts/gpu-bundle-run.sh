@@ -7,7 +7,7 @@
 #   bash scripts/gpu-bundle-run.sh [RESULTS_DIR] [SECONDS] [STEPS]
 #
 # Defaults: $OUT or gpu-results/, 420 s, every step. STEPS is a comma-separated subset of
-# backend_ops_check, device_tests, train_step_bench, kernel_bench, train_smoke, nccl_allreduce,
+# backend_ops_check, device_tests, train_step_bench, kernel_bench, fid_inception, train_smoke, nccl_allreduce,
 # nccl_overhead, backend_ops_perf, all_tests, and main_job (the README's main job on the GPU, with
 # a bundle made --with-train-set: not in the default list, it takes about four minutes).
 set -uo pipefail
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 out=${1:-${OUT:-gpu-results}}
 deadline=$((SECONDS + ${2:-420}))
-steps=,${3:-backend_ops_check,device_tests,train_step_bench,kernel_bench,train_smoke,nccl_allreduce,nccl_overhead,backend_ops_perf,all_tests},
+steps=,${3:-backend_ops_check,device_tests,train_step_bench,kernel_bench,fid_inception,train_smoke,nccl_allreduce,nccl_overhead,backend_ops_perf,all_tests},
 mkdir -p "$out" /tmp/s2dm-bundle
 log="$out/all.log" summary="$out/summary.txt"
 : >"$log"; : >"$summary"
@@ -50,6 +50,7 @@ step backend_ops_check 90  "$bin/s2dm-backend-ops" --backend cuda
 step device_tests      120 "$bin/s2dm_tests" "[cuda],[device]"
 step train_step_bench  150 "$bin/bench_cuda_train_step" --profile 3
 step kernel_bench      120 "$bin/bench_cuda_kernels"
+step fid_inception     90  "$bin/bench_fid_features" --device cuda --count 50000 --batch 250
 if ls /tmp/s2dm-bundle/data/t10k-images* >/dev/null 2>&1; then
   step train_smoke 120 "$bin/s2dm-train" --preset fmnist --device cuda --data-path /tmp/s2dm-bundle/data \
     --split t10k --batch 128 --steps 1000 --ema-decay 0.999 --log-every 100 --ckpt-every 1000 \

@@ -22,7 +22,8 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/lib" "$stage/data"
 bins=(tests/s2dm_tests tests/s2dm-backend-ops tools/s2dm-train tools/s2dm-sample
-      benchmarks/bench_cuda_kernels benchmarks/bench_cuda_train_step benchmarks/bench_allreduce)
+      benchmarks/bench_cuda_kernels benchmarks/bench_cuda_train_step benchmarks/bench_allreduce
+      benchmarks/bench_fid_features)
 for b in "${bins[@]}"; do strip -o "$stage/bin/$(basename "$b")" "$build/$b"; done
 # Every library the binaries load, less glibc, the C++ runtime (a newer one there serves, and an
 # older one here would break the CUDA torch run beside) and CUDA's (which the GPU machine has).
