@@ -418,7 +418,7 @@ TEST_CASE("data loader: seeded per-epoch permutations", "[data]") {
   CHECK(is_permutation_of_range(id, 50));
 }
 
-TEST_CASE("data loader: batches follow the order; drop_last and epochs", "[data]") {
+TEST_CASE("data loader: batches follow the order, drop_last and epochs", "[data]") {
   const auto ds = tiny(10);
   DataLoaderOptions o;
   o.batch_size = 3;

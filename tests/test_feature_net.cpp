@@ -38,7 +38,7 @@ TEST_CASE("feature net: features of 28x28 images equal those of the same images 
   CHECK_THROWS_WITH(net.features(Tensor::zeros({2, 1, 64, 64})), Catch::Contains("--features inception"));
 }
 
-TEST_CASE("feature net: seeded training learns and repeats bit for bit; weights round-trip",
+TEST_CASE("feature net: seeded training learns and repeats bit for bit, weights round-trip",
           "[eval][features]") {
   FeatureNetTraining o;
   o.epochs = 1;

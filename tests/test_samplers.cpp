@@ -242,7 +242,7 @@ TEST_CASE("NFE counts and the times each sampler asks for", "[samplers]") {
   CHECK(distinct.size() < q100.size());
 }
 
-TEST_CASE("deterministic samplers are bit-identical; stochastic ones follow the generator",
+TEST_CASE("deterministic samplers are bit-identical, stochastic ones follow the generator",
           "[samplers]") {
   const NoiseSchedule s;
   const Tensor x_T = test::randn64({3, 4}, 5, 1.0, 0.0, false);

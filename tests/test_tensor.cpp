@@ -19,7 +19,7 @@ TEST_CASE("factories fill the requested values", "[tensor]") {
   CHECK_THROWS_AS(Tensor::from_vector(std::vector<float>{1, 2}, {3}), Error);
 }
 
-TEST_CASE("views share storage; reshape, permute, slice, expand, contiguous", "[tensor]") {
+TEST_CASE("views share storage: reshape, permute, slice, expand, contiguous", "[tensor]") {
   Tensor t = Tensor::from_vector(std::vector<double>{0, 1, 2, 3, 4, 5}, {2, 3});
   Tensor r = t.reshape({3, -1});
   CHECK(r.shape() == Shape{3, 2});

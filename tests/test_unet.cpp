@@ -46,7 +46,7 @@ TEST_CASE("UNet parameter names equal the public DDIM checkpoint names", "[unet]
   CHECK(sd.size() == 328);
 }
 
-TEST_CASE("UNet forward keeps the input shape; bad inputs are rejected", "[unet]") {
+TEST_CASE("UNet forward keeps the input shape, bad inputs are rejected", "[unet]") {
   Generator g(1), drop(2);
   UNetConfig cfg = unet_preset("fmnist-small");
   UNet net(cfg, g);
