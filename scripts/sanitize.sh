@@ -3,7 +3,7 @@
 # build-asan/ and runs them: the Catch2 suite except what runs on the SIMT emulator ([simt],
 # [device], [backend_ops]: its fibers switch stacks with swapcontext, which ASan cannot follow;
 # those kernels run unsanitized in the main suite), then the end-to-end and reliability scripts on
-# the sanitized s2dm-train and s2dm-sample. Any report
+# the sanitized s2dm-train and s2dm-sample, and the s2dm-fid checks. Any report
 # fails the run (halt_on_error); leaks count too. Warnings are the main build's business (-Werror
 # there): GCC reports false maybe-uninitialized warnings in libstdc++ under -fsanitize.
 #
@@ -17,7 +17,7 @@ flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-fr
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DS2DM_CUDA=OFF -DS2DM_MPI=OFF \
   -DS2DM_BUILD_BENCHMARKS=OFF -DS2DM_WERROR=OFF "${launcher[@]}" \
   -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
-cmake --build build-asan -j "$(nproc)" --target s2dm_tests s2dm-train s2dm-sample s2dm-compare-checkpoints
+cmake --build build-asan -j "$(nproc)" --target s2dm_tests s2dm-train s2dm-sample s2dm-fid s2dm-compare-checkpoints
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS=suppressions=$PWD/scripts/lsan.supp:print_suppressions=0
@@ -26,4 +26,5 @@ t0=$SECONDS
 build-asan/tests/s2dm_tests "$filter"
 bash tests/e2e_cli.sh build-asan
 bash tests/reliability_cli.sh build-asan
-echo "sanitizers: clean (ASan + UBSan, Catch2 '$filter', e2e_cli, reliability_cli) in $((SECONDS - t0)) s"
+bash tests/fid_cli.sh build-asan
+echo "sanitizers: clean (ASan + UBSan, Catch2 '$filter', e2e_cli, reliability_cli, fid_cli) in $((SECONDS - t0)) s"
