@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -173,9 +174,14 @@ int run(int argc, char** argv) {
       ko.max_subset_size = a.kid_subset_size;
       ko.seed = a.seed;
       const KidResult kid = kernel_inception_distance(m[0].features, m[1].features, ko);
-      std::printf("KID: %.6f +- %.6f (%lld subsets of %lld)\n", kid.mean, kid.std,
-                  static_cast<long long>(ko.num_subsets), static_cast<long long>(kid.subset_size));
-      out["kid"] = {{"mean", kid.mean}, {"std", kid.std}, {"subsets", ko.num_subsets},
+      // The spread over subsets (what torch-fidelity reports as kid_std) and the standard error
+      // of their mean, std/√subsets (optimistic: the subsets share images).
+      const double std_error = kid.std / std::sqrt(static_cast<double>(ko.num_subsets));
+      std::printf("KID: %.6f +- %.6f (std over %lld subsets of %lld; standard error %.6f)\n",
+                  kid.mean, kid.std, static_cast<long long>(ko.num_subsets),
+                  static_cast<long long>(kid.subset_size), std_error);
+      out["kid"] = {{"mean", kid.mean},      {"std", kid.std},
+                    {"std_error", std_error}, {"subsets", ko.num_subsets},
                     {"subset_size", kid.subset_size}};
     } else if (!a.no_kid && !a.quiet) {
       std::fprintf(stderr, "no KID: it needs the features of both inputs, not saved statistics\n");
