@@ -250,7 +250,20 @@ class Progress:
         self.left_eval_steps = sum(e[4] for e in evals if not os.path.exists(eval_path(out, e[0], e[1], e[3], e[4])))
         self.done = self.total - len(self.left_train) - sum(
             1 for e in evals if not os.path.exists(eval_path(out, e[0], e[1], e[3], e[4])))
-        self.spec = spec
+        # Cells finished by earlier invocations count too, so a resumed experiment has an ETA at once.
+        for t in trains:
+            done = os.path.join(train_dir(out, *t), "done.json")
+            if os.path.exists(done):
+                with open(done) as f:
+                    d = json.load(f)
+                if not d.get("resumed"):
+                    self.train_times.append(d["seconds"])
+        for e in evals:
+            path = eval_path(out, e[0], e[1], e[3], e[4])
+            if os.path.exists(path):
+                with open(path) as f:
+                    c = json.load(f)
+                self.eval_rates.append((c["sample_seconds"] + c["fid_seconds"]) / c["steps"])
 
     def eta(self):
         parts = []
