@@ -123,7 +123,7 @@ try:
     rel = [100 * (s[i] - b[i]) / b[i] for i in (0, 1)]
     rmu, rse = sum(rel) / 2, abs(rel[0] - rel[1]) / math.sqrt(2) / math.sqrt(2)
     check("s2dm ddim 2 cell holds the paired relative change (%s)" % rows["s2dm"][0],
-          rows["s2dm"][0].endswith("(%+.1f ± %.1f %%)" % (rmu, rse)))
+          rows["s2dm"][0].endswith("(%+.2f ± %.2f %%)" % (rmu, rse)))
     for png in ("fd_vs_steps.png", "loss.png"):
         path = os.path.join(out, png)
         ok = os.path.exists(path) and open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n" and os.path.getsize(path) > 5000

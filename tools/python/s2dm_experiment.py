@@ -349,8 +349,9 @@ def run_grid(spec, spec_path, bindir, out, dry):
     for exe in ("s2dm-train", "s2dm-sample", "s2dm-fid"):
         if not os.access(os.path.join(bindir, exe), os.X_OK):
             raise SystemExit("no executable %s in %s (build it, or pass --bin)" % (exe, bindir))
-    for sub in ("train", "eval"):
-        os.makedirs(os.path.join(out, "cells", sub), exist_ok=True)
+    if not dry:
+        for sub in ("train", "eval"):
+            os.makedirs(os.path.join(out, "cells", sub), exist_ok=True)
     trains, evals = cells_of(spec)
     prog = Progress(trains, evals, out, spec)
     print("%d cells (%d training runs, %d evaluations), %d done" % (prog.total, len(trains), len(evals), prog.done), flush=True)
@@ -461,11 +462,11 @@ def report(out):
             if m != base:
                 rc = relative_change(fds, t.get((base, c), {}))
                 if rc:
-                    txt += " (%+.1f ± %.1f %%)" % (rc[0], rc[1])
+                    txt += " (%+.2f ± %.2f %%)" % (rc[0], rc[1])
             row.append(txt)
         lines.append("| %s | %s |" % (m, " | ".join(row)))
     if any(c.get("kid") for c in res["eval"]):
-        lines += ["", "KID (×10³ as s2dm-fid reports it), mean ± std over seeds:", "",
+        lines += ["", "KID as s2dm-fid reports it (docs/evaluation.md), mean ± std over seeds:", "",
                   "| method | " + " | ".join(c.replace("@", " ") for c in cols) + " |",
                   "|---|" + "---|" * len(cols)]
         k = {}
@@ -487,11 +488,13 @@ def plots(res, out):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     spec = res["spec"]
     t = table(res)
     methods = [m["name"] for m in spec["methods"]]
     styles = ["-", "--", ":", "-."]
+    markers = ["o", "s", "^", "D", "v"]
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for si, s in enumerate(spec["samplers"]):
         for mi, m in enumerate(methods):
@@ -503,10 +506,11 @@ def plots(res, out):
                     xs.append(n), ys.append(mu), es.append(sd)
             if xs:
                 ax.errorbar(xs, ys, yerr=es, color="C%d" % si, linestyle=styles[mi % len(styles)],
-                            marker="o", capsize=3, label="%s, %s" % (m, s["name"]))
+                            marker=markers[mi % len(markers)], capsize=3, label="%s, %s" % (m, s["name"]))
     ax.set_xscale("log")
     ax.set_xticks(spec["steps"])
     ax.set_xticklabels([str(n) for n in spec["steps"]])
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("sampler steps")
     ax.set_ylabel("FD (%s features)" % spec["fid"].get("features", "inception"))
     ax.set_title("FD against sampler steps (mean ± std over seeds)")
@@ -516,17 +520,20 @@ def plots(res, out):
     plt.close(fig)
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ri, r in enumerate(res["train"]):
+    seeds = list(spec["seeds"])
+    for r in res["train"]:
         mi = methods.index(r["method"]) if r["method"] in methods else 0
+        si = seeds.index(r["seed"]) if r["seed"] in seeds else 0
         for ax, key in zip(axes, ("l0", "lskip")):
             pts = [(p["step"], p[key]) for p in r["metrics"] if p.get(key) is not None]
             if pts:
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], color="C%d" % mi,
-                        linestyle=styles[ri % len(styles)], label="%s seed %d" % (r["method"], r["seed"]))
+                        linestyle=styles[si % len(styles)], label="%s seed %d" % (r["method"], r["seed"]))
     for ax, key in zip(axes, ("l0", "lskip")):
         ax.set_xlabel("training step")
         ax.set_ylabel(key)
-        ax.set_yscale("log")
+        if key == "l0":  # l0 falls by orders of magnitude; lskip stays near 1
+            ax.set_yscale("log")
         ax.set_title("training loss %s" % key)
         ax.legend(fontsize=7)
     fig.tight_layout()
@@ -542,6 +549,7 @@ def main():
     ap.add_argument("--dry-run", action="store_true", help="print the commands of the cells left, run nothing")
     ap.add_argument("--report-only", action="store_true", help="rewrite results.md and the plots from results.json")
     a = ap.parse_args()
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `--dry-run | head` ends quietly
     if a.report_only:
         if not os.path.exists(os.path.join(a.out, "results.json")):
             raise SystemExit("%s holds no results.json" % a.out)
@@ -550,7 +558,8 @@ def main():
     if not a.spec:
         ap.error("SPEC.json is required (or --report-only)")
     spec = load_spec(a.spec)
-    os.makedirs(a.out, exist_ok=True)
+    if not a.dry_run:
+        os.makedirs(a.out, exist_ok=True)
     saved = os.path.join(a.out, "spec.json")
     if os.path.exists(saved):
         with open(saved) as f:
