@@ -104,6 +104,7 @@ try:
     f0 = fds(res)
     check("every FD finite and positive", all(math.isfinite(v) and v > 0 for v in f0.values()))
     check("an untrained-scale model is far from the data: FD > 50", all(v > 50 for v in f0.values()))
+    check("NFE recorded (%s)" % sorted({c["nfe"] for c in res["eval"]}), sorted({c["nfe"] for c in res["eval"]}) == [2, 4])
     check("KID recorded", all(c["kid"] and math.isfinite(c["kid"]["mean"]) for c in res["eval"]))
     check("methods give different FDs", f0[("baseline", 0, "ddim@4")] != f0[("s2dm", 0, "ddim@4")])
     check("seeds give different FDs", f0[("baseline", 0, "ddim@4")] != f0[("baseline", 1, "ddim@4")])

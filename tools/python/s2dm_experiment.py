@@ -46,6 +46,7 @@ import ctypes
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -330,8 +331,16 @@ def run_eval(spec, bindir, out, m, seed, col, sampler, steps, prog, dry):
     t2 = time.time()
     with open(fj) as f:
         r = json.load(f)
+    # Network evaluations per image, as s2dm-sample reports them: PNDM's warm-up makes them differ
+    # from the step count (pndm-s S + 1, pndm-f S + 9).
+    nfe = None
+    with open(log, errors="replace") as f:
+        for line in f:
+            mt = re.search(r"\((\S+), (\d+) model evaluations per image\)", line)
+            if mt:
+                nfe = int(mt.group(2))
     cell = {"method": m["name"], "seed": seed, "column": col, "sampler": sampler, "steps": steps,
-            "samples": spec["samples"], "fd": r["fid"], "kid": r.get("kid"),
+            "samples": spec["samples"], "nfe": nfe, "fd": r["fid"], "kid": r.get("kid"),
             "sample_seconds": t1 - t0, "fid_seconds": t2 - t1, "commands": [scmd, fcmd]}
     write_json(path, cell)
     if spec.get("keep_samples"):
