@@ -324,6 +324,9 @@ def run_eval(spec, bindir, out, m, seed, col, sampler, steps, prog, dry):
     os.makedirs(work, exist_ok=True)
     prog.report("evaluating %s" % name)
     log = os.path.join(work, name + ".log")
+    for p in (npz, fj, log):  # leftovers of an attempt killed in flight must not be read as this one's
+        if os.path.exists(p):
+            os.remove(p)
     t0 = time.time()
     run_command("eval/" + name, scmd, log)
     t1 = time.time()
