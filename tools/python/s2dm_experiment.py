@@ -368,11 +368,13 @@ def run_grid(spec, spec_path, bindir, out, dry):
     prog = Progress(trains, evals, out, spec)
     print("%d cells (%d training runs, %d evaluations), %d done" % (prog.total, len(trains), len(evals), prog.done), flush=True)
     t0 = time.time()
-    # Every model first: the evaluations of one model need its finished checkpoint only.
+    # Each model's evaluations right after its training: they need only its checkpoint, and a
+    # long experiment then yields complete rows (and an evaluation ETA) early.
     for m, seed in trains:
         run_train(spec, bindir, out, m, seed, prog, dry)
-    for m, seed, col, s, n in evals:
-        run_eval(spec, bindir, out, m, seed, col, s, n, prog, dry)
+        for em, eseed, col, s, n in evals:
+            if em is m and eseed == seed:
+                run_eval(spec, bindir, out, m, seed, col, s, n, prog, dry)
     if dry:
         return
     print("[%d/%d] all cells done (%s this run)" % (prog.total, prog.total, fmt_time(time.time() - t0)), flush=True)
