@@ -182,6 +182,9 @@ try:
     p, dt = driver(spec_path, out2)
     check("the rerun resumes the run from its checkpoint (rc %d)%s" % (p.returncode, "" if p.returncode == 0 else "\n" + p.stderr[-2000:]),
           p.returncode == 0 and "s2dm-s1 (resuming from its checkpoint)" in p.stdout)
+    dj = load(os.path.join(out2, "cells", "train", "s2dm-s1", "done.json"))
+    check("... its done.json counts the steps after the checkpoint (%s)" % dj.get("steps_run"),
+          dj["resumed"] and 0 < dj["steps_run"] < steps and dj["steps_run"] % 5 == 0)
     lines = [l for l in p.stdout.splitlines() if "] evaluating" in l or "] training" in l]
     check("... and redoes that run's cells only (%d lines)" % len(lines), len(lines) == 3)
     r2 = load(os.path.join(out2, "results.json"))

@@ -245,8 +245,8 @@ class Progress:
 
     def __init__(self, trains, evals, out, spec):
         self.total = len(trains) + len(evals)
-        self.done = 0
-        self.train_times, self.eval_rates = [], []  # seconds per run; seconds per sampler step
+        self.spec = spec
+        self.train_rates, self.eval_rates = [], []  # seconds per training step; per sampler step
         self.left_train = [t for t in trains if not os.path.exists(os.path.join(train_dir(out, *t), "done.json"))]
         self.left_eval_steps = sum(e[4] for e in evals if not os.path.exists(eval_path(out, e[0], e[1], e[3], e[4])))
         self.done = self.total - len(self.left_train) - sum(
@@ -257,8 +257,8 @@ class Progress:
             if os.path.exists(done):
                 with open(done) as f:
                     d = json.load(f)
-                if not d.get("resumed"):
-                    self.train_times.append(d["seconds"])
+                if d.get("steps_run", 0) > 0:
+                    self.train_rates.append(d["seconds"] / d["steps_run"])
         for e in evals:
             path = eval_path(out, e[0], e[1], e[3], e[4])
             if os.path.exists(path):
@@ -269,9 +269,10 @@ class Progress:
     def eta(self):
         parts = []
         if self.left_train:
-            if not self.train_times:
+            if not self.train_rates:
                 return None
-            parts.append(len(self.left_train) * sum(self.train_times) / len(self.train_times))
+            steps = int(self.spec["train"]["steps"])
+            parts.append(len(self.left_train) * steps * sum(self.train_rates) / len(self.train_rates))
         if self.left_eval_steps:
             if not self.eval_rates:
                 return None if self.left_eval_steps else 0
@@ -300,10 +301,18 @@ def run_train(spec, bindir, out, m, seed, prog, dry):
     t0 = time.time()
     run_command("train/" + name, cmd, os.path.join(d, "driver.log"))
     dt = time.time() - t0
-    write_json(done, {"seconds": dt, "resumed": resumed, "command": cmd})
+    first = 0  # a resumed run's time covers the steps after its checkpoint only
+    if resumed:
+        with open(os.path.join(d, "driver.log"), errors="replace") as f:
+            for line in f:
+                mt = re.match(r"resumed from .* at step (\d+)", line)
+                if mt:
+                    first = int(mt.group(1))
+    steps_run = int(spec["train"]["steps"]) - first
+    write_json(done, {"seconds": dt, "resumed": resumed, "steps_run": steps_run, "command": cmd})
     prog.left_train.remove((m, seed))
-    if not resumed:  # a resumed run's time covers only part of it
-        prog.train_times.append(dt)
+    if steps_run > 0:
+        prog.train_rates.append(dt / steps_run)
     prog.done += 1
 
 
