@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages s2dm builds and tests with; skips what is already installed.
 # Extra packages can be named as arguments (e.g. python3-torch for golden files and benchmarks).
 # --oracles adds the Python references the comparison tests run against (numpy, scipy, torch,
-# torchvision, pytorch-fid, safetensors; the tests that need them skip without them): Debian
+# torchvision, matplotlib, pytorch-fid, safetensors; the tests that need them skip without them): Debian
 # packages, and pytorch-fid and safetensors from PyPI, pinned and without dependencies.
 set -euo pipefail
 oracles=0
@@ -13,7 +13,7 @@ done
 pkgs=(cmake g++ make pkg-config ccache libfmt-dev catch2 libopenblas-openmp-dev nlohmann-json3-dev libcli11-dev dataset-fashion-mnist
       zlib1g-dev libstb-dev libpng-dev libturbojpeg0-dev libdnnl-dev openmpi-bin libopenmpi-dev ${args[@]+"${args[@]}"})
 if [ "$oracles" = 1 ]; then
-  pkgs+=(python3-numpy python3-scipy python3-torch python3-torchvision python3-pil python3-pip)
+  pkgs+=(python3-numpy python3-scipy python3-matplotlib python3-torch python3-torchvision python3-pil python3-pip)
 fi
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
