@@ -10,36 +10,13 @@
 #include "engine/cpu/cpu_backend.h"
 #include "engine/cpu/dispatch.h"
 #include "engine/cpu/strided.h"
+#include "engine/pool_geometry.h"
 #include "kernels/pool_math.h"
 
 namespace s2dm {
 
-namespace {
-
-// Checks the pair (input-sized, output-sized) and the parameters; returns the plane geometry.
-pool::Geometry geometry_of(const char* op, const Tensor& in, const Tensor& out,
-                           const Pool2dParams& p) {
-  S2DM_CHECK(in.dim() == 4, "{}: expected a 4-D [N,C,H,W] tensor, got {}", op, in.str());
-  S2DM_CHECK(p.kh >= 1 && p.kw >= 1 && p.stride_h >= 1 && p.stride_w >= 1 && p.pad_h >= 0 &&
-                 p.pad_w >= 0 && 2 * p.pad_h <= p.kh && 2 * p.pad_w <= p.kw,
-             "{}: bad window {}x{} stride ({}, {}) padding ({}, {})", op, p.kh, p.kw, p.stride_h,
-             p.stride_w, p.pad_h, p.pad_w);
-  pool::Geometry g;
-  g.h = in.size(2), g.w = in.size(3);
-  g.kh = p.kh, g.kw = p.kw, g.sh = p.stride_h, g.sw = p.stride_w, g.ph = p.pad_h, g.pw = p.pad_w;
-  g.count_include_pad = p.count_include_pad;
-  g.ho = pool::pooled_size(g.h, g.kh, g.sh, g.ph);
-  g.wo = pool::pooled_size(g.w, g.kw, g.sw, g.pw);
-  S2DM_CHECK(g.ho >= 1 && g.wo >= 1 && out.shape() == Shape({in.size(0), in.size(1), g.ho, g.wo}),
-             "{}: {} does not match input {} pooled by {}x{} stride ({}, {}) padding ({}, {})", op,
-             out.str(), in.str(), p.kh, p.kw, p.stride_h, p.stride_w, p.pad_h, p.pad_w);
-  return g;
-}
-
-}  // namespace
-
 void CpuBackend::max_pool2d_forward(const Tensor& x, Pool2dParams p, Tensor& y) {
-  const pool::Geometry g = geometry_of("max_pool2d", x, y, p);
+  const pool::Geometry g = pool_geometry("max_pool2d", x, y, p);
   const int64_t planes = x.size(0) * x.size(1);
   cpu::dispatch_float(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
@@ -59,7 +36,7 @@ void CpuBackend::max_pool2d_forward(const Tensor& x, Pool2dParams p, Tensor& y) 
 
 void CpuBackend::max_pool2d_backward(const Tensor& x, const Tensor& dy, Pool2dParams p,
                                      Tensor& dx) {
-  const pool::Geometry g = geometry_of("max_pool2d backward", x, dy, p);
+  const pool::Geometry g = pool_geometry("max_pool2d backward", x, dy, p);
   S2DM_CHECK(dx.shape() == x.shape(), "max_pool2d backward: gradient {} for input {}", dx.str(),
              x.str());
   const int64_t planes = x.size(0) * x.size(1);
@@ -87,7 +64,7 @@ void CpuBackend::max_pool2d_backward(const Tensor& x, const Tensor& dy, Pool2dPa
 }
 
 void CpuBackend::avg_pool2d_forward(const Tensor& x, Pool2dParams p, Tensor& y) {
-  const pool::Geometry g = geometry_of("avg_pool2d", x, y, p);
+  const pool::Geometry g = pool_geometry("avg_pool2d", x, y, p);
   const int64_t planes = x.size(0) * x.size(1);
   cpu::dispatch_float(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
@@ -111,7 +88,7 @@ void CpuBackend::avg_pool2d_forward(const Tensor& x, Pool2dParams p, Tensor& y) 
 }
 
 void CpuBackend::avg_pool2d_backward(const Tensor& dy, Pool2dParams p, Tensor& dx) {
-  const pool::Geometry g = geometry_of("avg_pool2d backward", dx, dy, p);
+  const pool::Geometry g = pool_geometry("avg_pool2d backward", dx, dy, p);
   const int64_t planes = dx.size(0) * dx.size(1);
   cpu::dispatch_float(dx.dtype(), [&](auto tag) {
     using T = decltype(tag);
