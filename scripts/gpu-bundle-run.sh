@@ -71,10 +71,15 @@ fi
 if ls /tmp/s2dm-bundle/data/train-images* >/dev/null 2>&1; then
   # scripts/main.sh's GPU arguments.
   step main_job 400 "$bin/s2dm-train" --preset fmnist --device cuda --steps 6000 --batch 128 \
-    --lr 2e-4 --ema-decay 0.999 --data-path /tmp/s2dm-bundle/data --sample-every 500 \
-    --sample-count 36 --log-every 500 --out /tmp/s2dm-main --overwrite
-  step main_job_sample 60 "$bin/s2dm-sample" /tmp/s2dm-main/checkpoint.safetensors --sampler ddpm \
-    --steps 100 --count 64 --device cuda --grid "$out/samples.png"
+    --lr 2e-4 --ema-decay 0.999 --data-path /tmp/s2dm-bundle/data --log-every 500 \
+    --out /tmp/s2dm-main --overwrite
+  step main_job_sample 60 "$bin/s2dm-sample" /tmp/s2dm-main/checkpoint.safetensors --sampler ddim \
+    --steps 10,100 --count 1000 --batch 250 --device cuda --grid "$out/samples.png" --grid-count 36 \
+    --npz "/tmp/s2dm-main/ddim{steps}.npz"
+  for s in 10 100; do
+    step main_job_fd 30 "$bin/s2dm-fid" "/tmp/s2dm-main/ddim$s.npz" fmnist:test --features fmnist \
+      --data-path /tmp/s2dm-bundle/data --no-kid --quiet
+  done
   cp /tmp/s2dm-main/metrics.jsonl "$out/main-metrics.jsonl" 2>/dev/null
 fi
 step backend_ops_perf  60  "$bin/s2dm-backend-ops" --mode perf --backend cuda --dtype float32

@@ -37,6 +37,19 @@ done
 check "raw weights, eta 1, quadratic steps" test -s "$work/raw.png"
 "$bin/s2dm-sample" "$ck" --interpolate 5 --count 2 --steps 3 --grid "$work/interp.png" >/dev/null
 check "slerp interpolation grid" test -s "$work/interp.png"
+# Several step counts: the same noises at each, one file per count, the grids side by side.
+png_size() { od -An -tu1 -j16 -N8 "$1" | awk '{print $3*256+$4 "x" $7*256+$8}'; }
+"$bin/s2dm-sample" "$ck" --steps 4,2 --count 3 --batch 2 --grid-count 2 --grid "$work/cmp.png" \
+  --npz "$work/cmp{steps}.npz" >"$work/cmp.log"
+"$bin/s2dm-sample" "$ck" --steps 4 --count 3 --batch 3 --grid-count 2 --grid "$work/one.png" \
+  --npz "$work/one.npz" >/dev/null
+check "several --steps: one npz per count" test -s "$work/cmp2.npz"
+check "several --steps: the same noise as one count alone" cmp -s "$work/cmp4.npz" "$work/one.npz"
+check "--grid-count 2: a 2-image grid" test "$(png_size "$work/one.png")" = 70x36
+check "several --steps: grids side by side, 8 pixels apart" test "$(png_size "$work/cmp.png")" = 148x36
+check "several --steps: each count logged" grep -q "sampled 3/3 (ddim, 2 steps" "$work/cmp.log"
+expect_error "sample: several --steps need {steps} in --npz" "{steps}" \
+  "$bin/s2dm-sample" "$ck" --steps 4,2 --npz "$work/x.npz"
 
 # SIGINT: finish the step, checkpoint, exit 128 + 2.
 "$bin/s2dm-train" --config "$work/tiny.json" --steps 100000 --log-every 1 --sample-every 0 \

@@ -163,6 +163,23 @@ TEST_CASE("make_grid places images row by row with padding", "[image]") {
   CHECK_THROWS_WITH(make_grid(Tensor::zeros({1, 2, 3}), 2), Contains("[B, C, H, W]"));
 }
 
+TEST_CASE("side_by_side places images left to right with a gap", "[image]") {
+  // a: 2x2 gray of value y*2+x+1; b: 3x1 of value 100+y; gap 2 of fill 7.
+  ImageU8 a{2, 2, 1, {1, 2, 3, 4}}, b{3, 1, 1, {100, 101, 102}};
+  const ImageU8 s = side_by_side({a, b}, 2, 7);
+  REQUIRE(s.channels == 1);
+  REQUIRE(s.height == 3);
+  REQUIRE(s.width == 2 + 2 + 1);
+  const std::vector<uint8_t> want = {1, 2, 7, 7, 100,   //
+                                     3, 4, 7, 7, 101,   //
+                                     7, 7, 7, 7, 102};  // a is padded below with fill
+  CHECK(s.pixels == want);
+  CHECK(side_by_side({a}, 5).pixels == a.pixels);
+  ImageU8 rgb{1, 1, 3, {1, 2, 3}};
+  CHECK_THROWS_WITH(side_by_side({a, rgb}, 1), Contains("channels"));
+  CHECK_THROWS_WITH(side_by_side({}, 1), Contains("need images"));
+}
+
 TEST_CASE("save_image_folder writes one numbered PNG per image", "[image]") {
   TempDir tmp;
   const Tensor a = pattern_chw(3, 4, 4, 0).reshape({1, 3, 4, 4});

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <memory>
 #include <fstream>
+#include <fmt/ranges.h>
 
 #include "engine/cpu/runtime_env.h"
 #include "diffusion/samplers.h"
@@ -37,7 +38,9 @@ namespace {
 struct Args {
   std::string checkpoint, weights = "ema", preset, model_config;
   std::string sampler = "ddim", spacing = "uniform";
-  int64_t steps = 50, batch = 64, count = 64, order = 3, interpolate = 0;
+  std::vector<int64_t> step_counts = {50};
+  int64_t steps = 50;  // the step count being sampled, one of step_counts
+  int64_t batch = 64, count = 64, order = 3, interpolate = 0, grid_count = 0;
   double eta = 0.0;
   uint64_t seed = 0;
   std::string grid, folder, npz, init_noise, device = "cpu";
@@ -115,6 +118,14 @@ std::unique_ptr<dist::Communicator> comm;
 std::atomic<int> g_signal{0};
 extern "C" void on_signal(int sig) { g_signal.store(sig); }
 
+// `path` with every "{steps}" replaced by the step count.
+std::string for_steps(std::string path, int64_t steps) {
+  const std::string key = "{steps}", value = std::to_string(steps);
+  for (size_t at = path.find(key); at != std::string::npos; at = path.find(key, at + value.size()))
+    path.replace(at, key.size(), value);
+  return path;
+}
+
 // Non-finite values must never become an image someone feeds to FID.
 void check_finite(const Tensor& t, const std::string& what) {
   for (double v : t.to_vector())
@@ -132,7 +143,10 @@ int run(int argc, char** argv) {
   app.add_option("--model-config", a.model_config, "model config JSON for plain state dicts")->check(CLI::ExistingFile);
   app.add_option("--sampler", a.sampler, "ddim, ddpm, pndm-s, pndm-f, deis")
       ->check(CLI::IsMember({"ddim", "ddpm", "pndm-s", "pndm-f", "pndm", "deis"}))->capture_default_str();
-  app.add_option("--steps", a.steps, "number of time steps S")->check(cli::integer_in(1, 1000))->capture_default_str();
+  app.add_option("--steps", a.step_counts,
+                 "number of time steps S; a list (10,100) samples the same noise once per count, "
+                 "the grids side by side, {steps} in --npz/--folder names the files")
+      ->delimiter(',')->check(cli::integer_in(1, 1000))->capture_default_str();
   app.add_option("--spacing", a.spacing, "step selection: uniform, quadratic, uniform_count")
       ->check(CLI::IsMember({"uniform", "quadratic", "quad", "uniform_count"}))->capture_default_str();
   app.add_option("--eta", a.eta, "DDIM η (0 = deterministic)")->check(cli::real_at_least(0))->capture_default_str();
@@ -145,6 +159,8 @@ int run(int argc, char** argv) {
                  "slerp between the first two noises in N steps (DDIM η = 0), written as one grid")
       ->check(cli::integer_in(2, 1000));
   app.add_option("--grid", a.grid, "write a PNG grid here");
+  app.add_option("--grid-count", a.grid_count, "put only the first N images on the grid [all]")
+      ->check(cli::integer_in(1, 1'000'000));
   app.add_option("--folder", a.folder, "write one PNG per image into this folder");
   app.add_option("--npz", a.npz, "write uint8 NHWC images as arr_0 of this .npz (for FID tools)");
   app.add_option("--device", a.device, "cpu, cuda or cuda:N")->capture_default_str();
@@ -158,9 +174,15 @@ int run(int argc, char** argv) {
   if (a.grid.empty() && a.folder.empty() && a.npz.empty()) a.grid = "samples.png";
   // Outputs are checked before any work, and never overwrite an input.
   const std::vector<std::string> inputs = {a.checkpoint, a.init_noise, a.model_config};
+  for (const auto& [flag, path] : {std::pair{"--npz", a.npz}, std::pair{"--folder", a.folder}})
+    S2DM_CHECK(path.empty() || a.step_counts.size() == 1 || path.find("{steps}") != std::string::npos,
+               "{} {}: with several --steps each count needs its own output; put {{steps}} in the "
+               "name (e.g. out/ddim{{steps}}.npz)", flag, path);
   if (!a.grid.empty()) cli::check_output_file("--grid", a.grid, inputs);
-  if (!a.npz.empty()) cli::check_output_file("--npz", a.npz, inputs);
-  if (!a.folder.empty()) cli::check_output_folder("--folder", a.folder, inputs);
+  for (int64_t steps : a.step_counts) {
+    if (!a.npz.empty()) cli::check_output_file("--npz", for_steps(a.npz, steps), inputs);
+    if (!a.folder.empty()) cli::check_output_folder("--folder", for_steps(a.folder, steps), inputs);
+  }
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, on_signal);
   const dist::LaunchInfo launch = dist::detect_launch();
   const Device device = dist::device_for_rank(a.device, launch);
@@ -200,53 +222,66 @@ int run(int argc, char** argv) {
   if (rank == 0 && world > 1 && chunks < world)
     std::printf("note: %lld batches for %lld ranks; lower --batch to keep every rank busy\n",
                 static_cast<long long>(chunks), static_cast<long long>(world));
-  std::vector<Tensor> outs;
-  int64_t nfe = 0;
-  // Rounds of `world` batches: rank r samples batch round·world + r, rank 0 gathers the round.
-  for (int64_t round = 0; round * world < chunks; ++round) {
-    std::string mine;
-    const int64_t k = round * world + rank;
-    if (k < chunks) {
-      const int64_t b0 = k * a.batch, b1 = std::min(n, b0 + a.batch);
-      Tensor x = noise.defined() ? noise.slice(0, b0, b1).contiguous() : drawn_noise(a, cfg, device, b0, b1);
-      Generator gen(a.seed ^ 0x9e3779b97f4a7c15ULL, static_cast<uint64_t>(b0) << 32);
-      SampleResult r = run_sampler(a, model, schedule, x, gen);
-      check_finite(r.x0, fmt::format("the {} sampler's images {}..{} ({} steps)", a.sampler, b0, b1 - 1, a.steps));
-      nfe = r.nfe;
-      const Tensor host = r.x0.to(Device::cpu()).to(DType::F32).contiguous();
-      mine.assign(static_cast<const char*>(host.raw()), host.nbytes());
+  // Samples every image at a.steps; the images on rank 0, undefined elsewhere.
+  const auto sample_all = [&]() -> Tensor {
+    std::vector<Tensor> outs;
+    int64_t nfe = 0;
+    // Rounds of `world` batches: rank r samples batch round·world + r, rank 0 gathers the round.
+    for (int64_t round = 0; round * world < chunks; ++round) {
+      std::string mine;
+      const int64_t k = round * world + rank;
+      if (k < chunks) {
+        const int64_t b0 = k * a.batch, b1 = std::min(n, b0 + a.batch);
+        Tensor x = noise.defined() ? noise.slice(0, b0, b1).contiguous() : drawn_noise(a, cfg, device, b0, b1);
+        Generator gen(a.seed ^ 0x9e3779b97f4a7c15ULL, static_cast<uint64_t>(b0) << 32);
+        SampleResult r = run_sampler(a, model, schedule, x, gen);
+        check_finite(r.x0, fmt::format("the {} sampler's images {}..{} ({} steps)", a.sampler, b0, b1 - 1, a.steps));
+        nfe = r.nfe;
+        const Tensor host = r.x0.to(Device::cpu()).to(DType::F32).contiguous();
+        mine.assign(static_cast<const char*>(host.raw()), host.nbytes());
+      }
+      const std::vector<std::string> got = comm->gather_host(mine, 0);
+      for (const std::string& part : got) {
+        if (part.empty()) continue;
+        const int64_t per = cfg.in_channels * cfg.resolution * cfg.resolution;
+        const int64_t rows = static_cast<int64_t>(part.size() / sizeof(float)) / per;
+        Tensor t = Tensor::empty({rows, cfg.in_channels, cfg.resolution, cfg.resolution}, DType::F32);
+        std::memcpy(t.raw(), part.data(), part.size());
+        outs.push_back(t);
+      }
+      if (rank == 0) {
+        const int64_t done = std::min(n, (round + 1) * world * a.batch);
+        std::printf("sampled %lld/%lld (%s, %lld steps, %lld model evaluations per image%s)\n",
+                    static_cast<long long>(done), static_cast<long long>(n), a.sampler.c_str(),
+                    static_cast<long long>(a.steps), static_cast<long long>(nfe),
+                    world > 1 ? fmt::format(", {} ranks", world).c_str() : "");
+        std::fflush(stdout);
+      }
     }
-    const std::vector<std::string> got = comm->gather_host(mine, 0);
-    for (const std::string& part : got) {
-      if (part.empty()) continue;
-      const int64_t per = cfg.in_channels * cfg.resolution * cfg.resolution;
-      const int64_t rows = static_cast<int64_t>(part.size() / sizeof(float)) / per;
-      Tensor t = Tensor::empty({rows, cfg.in_channels, cfg.resolution, cfg.resolution}, DType::F32);
-      std::memcpy(t.raw(), part.data(), part.size());
-      outs.push_back(t);
+    return rank == 0 ? concat(outs, 0) : Tensor();
+  };
+  // One panel per step count, all from the same starting noise.
+  std::vector<ImageU8> panels;
+  const int64_t on_grid = a.grid_count > 0 ? std::min(a.grid_count, n) : n;
+  const int64_t nrow = a.interpolate > 0 ? on_grid : static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(on_grid))));
+  for (int64_t steps : a.step_counts) {
+    a.steps = steps;
+    const Tensor images = sample_all();
+    if (rank != 0) continue;
+    if (!a.grid.empty()) panels.push_back(make_grid(images.slice(0, 0, on_grid), nrow));
+    if (!a.folder.empty()) {
+      save_image_folder(for_steps(a.folder, steps), images);
+      std::printf("wrote %lld images to %s\n", static_cast<long long>(n), for_steps(a.folder, steps).c_str());
     }
-    if (rank == 0) {
-      const int64_t done = std::min(n, (round + 1) * world * a.batch);
-      std::printf("sampled %lld/%lld (%s, %lld model evaluations per image%s)\n", static_cast<long long>(done),
-                  static_cast<long long>(n), a.sampler.c_str(), static_cast<long long>(nfe),
-                  world > 1 ? fmt::format(", {} ranks", world).c_str() : "");
-      std::fflush(stdout);
+    if (!a.npz.empty()) {
+      save_npz_u8(for_steps(a.npz, steps), to_u8_nhwc(images), {n, cfg.resolution, cfg.resolution, cfg.in_channels});
+      std::printf("wrote %s\n", for_steps(a.npz, steps).c_str());
     }
   }
-  if (rank != 0) return 0;
-  Tensor images = concat(outs, 0);
-  if (!a.grid.empty()) {
-    const int64_t nrow = a.interpolate > 0 ? n : static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(n))));
-    save_image_grid(a.grid, images, nrow);
-    std::printf("wrote %s\n", a.grid.c_str());
-  }
-  if (!a.folder.empty()) {
-    save_image_folder(a.folder, images);
-    std::printf("wrote %lld images to %s\n", static_cast<long long>(n), a.folder.c_str());
-  }
-  if (!a.npz.empty()) {
-    save_npz_u8(a.npz, to_u8_nhwc(images), {n, cfg.resolution, cfg.resolution, cfg.in_channels});
-    std::printf("wrote %s\n", a.npz.c_str());
+  if (rank == 0 && !a.grid.empty()) {
+    write_png(a.grid, side_by_side(panels, 8));
+    std::printf("wrote %s%s\n", a.grid.c_str(),
+                panels.size() > 1 ? fmt::format(" ({} steps, left to right)", fmt::join(a.step_counts, ", ")).c_str() : "");
   }
   return 0;
 }

@@ -186,6 +186,30 @@ ImageU8 make_grid(const Tensor& batch, int64_t nrow, int64_t padding, double pad
   return grid;
 }
 
+ImageU8 side_by_side(const std::vector<ImageU8>& images, int64_t gap, uint8_t fill) {
+  S2DM_CHECK(!images.empty() && gap >= 0, "side_by_side: need images and gap >= 0, got {} and {}",
+             images.size(), gap);
+  ImageU8 out;
+  out.channels = images[0].channels;
+  for (const ImageU8& im : images) {
+    S2DM_CHECK(im.channels == out.channels, "side_by_side: images with {} and {} channels",
+               out.channels, im.channels);
+    out.height = std::max(out.height, im.height);
+    out.width += im.width;
+  }
+  out.width += gap * static_cast<int64_t>(images.size() - 1);
+  out.pixels.assign(static_cast<size_t>(out.height * out.width * out.channels), fill);
+  int64_t left = 0;
+  for (const ImageU8& im : images) {
+    const size_t row = static_cast<size_t>(im.width * im.channels);
+    for (int64_t y = 0; y < im.height; ++y)
+      std::copy_n(im.pixels.begin() + static_cast<std::ptrdiff_t>(y * im.width * im.channels), row,
+                  out.pixels.begin() + static_cast<std::ptrdiff_t>((y * out.width + left) * out.channels));
+    left += im.width + gap;
+  }
+  return out;
+}
+
 std::vector<uint8_t> to_u8_nhwc(const Tensor& batch) {
   const std::vector<double> v = image_values(batch, true, "to_u8_nhwc");
   const int64_t n = batch.size(0), c = batch.size(1), hw = batch.size(2) * batch.size(3);

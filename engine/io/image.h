@@ -58,6 +58,10 @@ ImageU8 tensor_to_image(const Tensor& chw);
 // the border, filled with pad_value (a [-1, 1] value; -1 is black, like torchvision's make_grid).
 ImageU8 make_grid(const Tensor& batch, int64_t nrow = 8, int64_t padding = 2,
                   double pad_value = -1.0);
+// Images placed left to right, `gap` pixels of `fill` between them; all need the same channel
+// count, and shorter ones are padded below with `fill`. For comparing grids (e.g. one sampler at
+// two step counts from the same noise) in one file.
+ImageU8 side_by_side(const std::vector<ImageU8>& images, int64_t gap, uint8_t fill = 255);
 // A [B, C, H, W] batch as uint8 N x H x W x C, the layout FID tools read from .npz files.
 std::vector<uint8_t> to_u8_nhwc(const Tensor& batch);
 

@@ -227,7 +227,8 @@ def run_command(cell, cmd, log_path):
 # --- the grid ---------------------------------------------------------------------------------
 
 def cells_of(spec):
-    trains = [(m, int(seed)) for m in spec["methods"] for seed in spec["seeds"]]
+    # Seed-major: a stopped experiment holds whole seeds, every method paired with its baseline.
+    trains = [(m, int(seed)) for seed in spec["seeds"] for m in spec["methods"]]
     evals = [(m, int(seed), col, s, n) for m, seed in trains for col, s, n in columns(spec)]
     return trains, evals
 
@@ -348,7 +349,7 @@ def run_eval(spec, bindir, out, m, seed, col, sampler, steps, prog, dry):
     nfe = None
     with open(log, errors="replace") as f:
         for line in f:
-            mt = re.search(r"\((\S+), (\d+) model evaluations per image\)", line)
+            mt = re.search(r"\((\S+), (?:\d+ steps, )?(\d+) model evaluations per image", line)
             if mt:
                 nfe = int(mt.group(2))
     cell = {"method": m["name"], "seed": seed, "column": col, "sampler": sampler, "steps": steps,
