@@ -19,6 +19,14 @@ inline int blocks_for(int64_t work_items, int64_t per_block) {
   return static_cast<int>(b < kMaxBlocks ? b : kMaxBlocks);
 }
 
+// A grid-stride loop's start and stride: for (k = thread_index(); k < n; k += thread_count()).
+__device__ __forceinline__ int64_t thread_index() {
+  return blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+}
+__device__ __forceinline__ int64_t thread_count() {
+  return static_cast<int64_t>(gridDim.x) * blockDim.x;
+}
+
 // The accurate functions for float and double (the kernels are memory-bound; fast intrinsics
 // would buy nothing and differ from the CPU reference by more).
 __device__ __forceinline__ float exp_of(float v) { return expf(v); }

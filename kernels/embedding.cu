@@ -21,13 +21,6 @@ namespace {
 constexpr int kBlock = 256;
 constexpr int kRowBlock = 128;
 
-__device__ __forceinline__ int64_t thread_index() {
-  return blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-}
-__device__ __forceinline__ int64_t thread_count() {
-  return static_cast<int64_t>(gridDim.x) * blockDim.x;
-}
-
 // exp, sin and cos rounded to T from double (see the top of the file).
 __device__ __forceinline__ float exp_rounded(float x) {
   return static_cast<float>(::exp(static_cast<double>(x)));

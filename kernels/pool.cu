@@ -21,12 +21,6 @@ inline namespace S2DM_KERNEL_TARGET {
 namespace {
 
 constexpr int kBlock = 256;
-__device__ __forceinline__ int64_t thread_index() {
-  return blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-}
-__device__ __forceinline__ int64_t thread_count() {
-  return static_cast<int64_t>(gridDim.x) * blockDim.x;
-}
 
 template <typename T>
 __global__ void max_forward_kernel(const T* x, int64_t planes, pool::Geometry g, T* y) {
