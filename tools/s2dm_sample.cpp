@@ -2,7 +2,9 @@
 //
 // The starting noise of image i is drawn at its own Philox offset (seed, i·⌈CHW/4⌉), so the
 // deterministic samplers give the same image i whatever --batch is; --init-noise replaces it.
-// The stochastic samplers' noise is keyed by the batch's first index.
+// The stochastic samplers' noise is keyed by the batch's first index. Several step counts
+// (--steps 10,100) sample the same starting noises once per count, which is how few-step and
+// many-step samples of one model are compared image by image.
 //
 // Under mpirun or srun the batches are dealt round robin to the ranks (batch k to rank k mod N)
 // and rank 0 gathers them in order and writes the outputs: the files are the ones one process
