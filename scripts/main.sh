@@ -21,7 +21,7 @@ else
   sample=(--count 250 --batch 125)
 fi
 # --overwrite: running the job again starts it over in the same folder.
-./build/tools/s2dm-train "${train[@]}" --out "$out" --overwrite "$@"
+./build/tools/s2dm-train "${train[@]}" --sample-every 0 --out "$out" --overwrite "$@"
 # What S²-DM is for: few-step sampling. The same starting noises at 10 and at 100 DDIM steps,
 # side by side in samples.png (first 36 images), and the Fréchet distance of each set.
 rm -f "$out"/ddim10.npz "$out"/ddim100.npz
