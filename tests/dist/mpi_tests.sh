@@ -102,6 +102,15 @@ for s in ddpm ddim; do
   check "s2dm-sample $s: the same grid" cmp -s "$work/s1-$s.png" "$work/s2-$s.png"
   check "s2dm-sample $s: every image in the folder" test -s "$work/s2-$s/000006.png"
 done
+# Several step counts: each one's file and the side-by-side grid as one process writes them.
+"$bin/s2dm-sample" "$ck" --steps 3,2 --count 5 --batch 2 --npz "$work/m1-{steps}.npz" \
+  --grid "$work/m1.png" >/dev/null 2>&1
+mpi 2 "$bin/s2dm-sample" "$ck" --steps 3,2 --count 5 --batch 2 --npz "$work/m2-{steps}.npz" \
+  --grid "$work/m2.png" >"$work/m2.log" 2>&1
+check "s2dm-sample --steps 3,2: 2 ranks write the same files as one process" \
+  cmp -s "$work/m1-2.npz" "$work/m2-2.npz"
+check "... the 3-step file" cmp -s "$work/m1-3.npz" "$work/m2-3.npz"
+check "... and the same side-by-side grid" cmp -s "$work/m1.png" "$work/m2.png"
 
 # --- the all-reduce benchmark checks its results ---------------------------------------------
 check "bench_allreduce on 2 ranks: every size correct" \
