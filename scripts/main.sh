@@ -24,7 +24,6 @@ fi
 ./build/tools/s2dm-train "${train[@]}" --sample-every 0 --out "$out" --overwrite "$@"
 # What S²-DM is for: few-step sampling. The same starting noises at 10 and at 100 DDIM steps,
 # side by side in samples.png (first 36 images), and the Fréchet distance of each set.
-rm -f "$out"/ddim10.npz "$out"/ddim100.npz
 ./build/tools/s2dm-sample "$out/checkpoint.safetensors" --sampler ddim --steps 10,100 "${sample[@]}" \
   --grid "$out/samples.png" --grid-count 36 --npz "$out/ddim{steps}.npz"
 for s in 10 100; do
