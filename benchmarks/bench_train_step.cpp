@@ -5,9 +5,11 @@
 //
 //   bench_train_step [--threads T] [--runs R] [--warmup W] [--repeat K] [--no-torch] [--only PRESET]
 //                    [--profile STEPS]   (then each op's share of the step: engine/op_profile.h)
+//                    [--scaling]         (T threads against one thread, both sides)
 //
 // --repeat K alternates the two sides K times and keeps each side's best median, so a busy
-// machine penalises neither side more than the other.
+// machine penalises neither side more than the other. --scaling alternates one thread and T
+// threads the same way, so the ratio is not skewed by a VM whose speed drifts between runs.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -99,13 +101,39 @@ double time_torch(const Case& c, int threads, int runs, int warmup) {
   return step;
 }
 
+void set_threads(int threads) {
+  omp_set_num_threads(threads);  // also oneDNN's, which runs on OpenMP
+  openblas_set_num_threads(threads);
+}
+
+// Best-of-`repeat` seconds per step at 1 and at `threads` threads, alternating, for both sides.
+void print_scaling(const Case& c, int threads, int runs, int warmup, int repeat, bool torch) {
+  double ours1 = 1e30, oursT = 1e30, ref1 = torch ? 1e30 : -1, refT = torch ? 1e30 : -1;
+  for (int k = 0; k < repeat; ++k) {
+    set_threads(1);
+    ours1 = std::min(ours1, time_ours(c, runs, warmup, 0));
+    set_threads(threads);
+    oursT = std::min(oursT, time_ours(c, runs, warmup, 0));
+    if (torch) {
+      ref1 = std::min(ref1, time_torch(c, 1, runs, warmup));
+      refT = std::min(refT, time_torch(c, threads, runs, warmup));
+    }
+  }
+  const double b = static_cast<double>(c.batch);
+  std::printf("%-14s %6lld %10.1f %10.1f %8.2f", c.preset.c_str(), static_cast<long long>(c.batch),
+              b / ours1, b / oursT, ours1 / oursT);
+  if (ref1 > 0 && refT > 0) std::printf(" %10.1f %10.1f %8.2f\n", b / ref1, b / refT, ref1 / refT);
+  else std::printf(" %10s %10s %8s\n", "n/a", "n/a", "n/a");
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   s2dm::apply_runtime_env(argv);  // OpenBLAS kernels and OpenMP waiting (re-executes once)
   try {
     int threads = omp_get_max_threads(), runs = 5, warmup = 2, repeat = 1, profile = 0;
-    bool torch = true;
+    bool torch = true, scaling = false;
     std::string only;
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
@@ -119,18 +147,28 @@ int main(int argc, char** argv) {
       else if (a == "--repeat") repeat = value();
       else if (a == "--profile") profile = value();
       else if (a == "--no-torch") torch = false;
+      else if (a == "--scaling") scaling = true;
       else if (a == "--only") only = argv[++i < argc ? i : i - 1];
-      else fail("unknown argument '{}' (use --threads T --runs R --warmup W --repeat K --no-torch --only PRESET --profile STEPS)", a);
+      else fail("unknown argument '{}' (use --threads T --runs R --warmup W --repeat K --no-torch --only PRESET --profile STEPS --scaling)", a);
     }
-    omp_set_num_threads(threads);
-    openblas_set_num_threads(threads);
+    S2DM_CHECK(threads >= 1, "--threads must be at least 1, got {}", threads);
+    set_threads(threads);
     std::printf("S²-DM training step, CPU float32, %d threads, median of %d after %d warm-up, best of %d\n",
                 threads, runs, warmup, repeat);
     std::printf("machine: %s; GOMP_SPINCOUNT %s\n", describe_cpu_setup().c_str(),
                 std::getenv("GOMP_SPINCOUNT") ? std::getenv("GOMP_SPINCOUNT") : "(libgomp default)");
+    const Case cases[] = {{"fmnist-small", 32}, {"fmnist-small", 64}, {"cifar10", 4}};
+    if (scaling) {
+      std::printf("%-14s %6s %10s %10s %8s %10s %10s %8s   (img/s; scaling = %d threads / 1 thread)\n",
+                  "model", "batch", "s2dm 1t", fmt::format("s2dm {}t", threads).c_str(), "scaling", "torch 1t",
+                  fmt::format("torch {}t", threads).c_str(), "scaling", threads);
+      for (const Case& c : cases)
+        if (only.empty() || c.preset == only) print_scaling(c, threads, runs, warmup, repeat, torch);
+      return 0;
+    }
     std::printf("%-14s %6s %12s %12s %12s %8s\n", "model", "batch", "s2dm img/s", "torch img/s",
                 "s2dm ms/step", "ratio");
-    for (const Case& c : {Case{"fmnist-small", 32}, Case{"fmnist-small", 64}, Case{"cifar10", 4}}) {
+    for (const Case& c : cases) {
       if (!only.empty() && c.preset != only) continue;
       double ours = 1e30, ref = torch ? 1e30 : -1;
       for (int k = 0; k < repeat; ++k) {

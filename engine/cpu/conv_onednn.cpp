@@ -218,9 +218,13 @@ void onednn_conv_backward(const ConvGeometry& g, const float* x, const float* w,
     std::lock_guard<std::mutex> lock(p.mutex);
     ensure_backward(g, p);
     dnnl::stream& s = stream();
+    // dy in the backward-data layout; the weights pass reuses it when it wants the same layout
+    // (the usual case), which saves one activation-sized reorder per convolution.
+    memory ddst_data;
     if (dx != nullptr) {
       memory ddst = p.d_diff_dst.input(dy, s), wm = p.d_w.input(w, s),
              dsrc = p.d_diff_src.output(dx);
+      ddst_data = ddst;
       p.bwd_data.execute(s, {{DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_WEIGHTS, wm},
                              {DNNL_ARG_DIFF_SRC, dsrc}});
       p.d_diff_src.finish(dx, s);
@@ -232,7 +236,8 @@ void onednn_conv_backward(const ConvGeometry& g, const float* x, const float* w,
         dw_scratch.resize(static_cast<size_t>(g.co * g.ci * g.kh * g.kw));
         dw_out = dw_scratch.data();
       }
-      memory src = p.w_src.input(x, s), ddst = p.w_diff_dst.input(dy, s),
+      const bool reuse = ddst_data && p.d_diff_dst.prim_md == p.w_diff_dst.prim_md;
+      memory src = p.w_src.input(x, s), ddst = reuse ? ddst_data : p.w_diff_dst.input(dy, s),
              dwm = p.w_diff_w.output(dw_out);
       memory db = dbias != nullptr ? memory(p.bwd_w_pd.diff_bias_desc(), cpu_engine(), dbias)
                                    : p.diff_bias;
