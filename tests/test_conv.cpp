@@ -312,6 +312,48 @@ TEST_CASE("conv2d: float32 on oneDNN agrees with the im2col path at UNet shapes"
   }
 }
 
+TEST_CASE("conv2d: oneDNN keeps each forward's reordered input for its own backward", "[conv]") {
+  // Several inputs of one geometry in flight at once (as the UNet's repeated blocks are), one
+  // of them recomputed after an in-place change, backward in another order than forward: each
+  // weight gradient must still see its own input, as on the im2col path.
+  const Shape xs{2, 32, 8, 8};
+  Tensor w = randn64({32, 32, 3, 3}, 71, 0.1, 0.0, false).to(DType::F32);
+  Tensor r = randn64({2, 32, 8, 8}, 72, 1.0, 0.0, false).to(DType::F32);
+  std::vector<std::vector<double>> grads[2];
+  const int64_t before = cpu::onednn_saved_inputs();
+  for (int native = 0; native < 2; ++native) {
+    cpu::set_native_conv(native == 1);
+    Tensor a = randn64(xs, 73, 1.0, 0.0, false).to(DType::F32);
+    Tensor b = randn64(xs, 74, 1.0, 0.0, false).to(DType::F32);
+    Tensor wa = leaf(w), wb = leaf(w), wa2 = leaf(w);
+    Tensor ya = conv2d(a, wa, Tensor(), 1, 1);
+    Tensor yb = conv2d(b, wb, Tensor(), 1, 1);
+    if (native == 0) CHECK(cpu::onednn_saved_inputs() == before + 2);
+    a.copy_(randn64(xs, 77, 1.0, 0.0, false).to(DType::F32));  // a forward of the changed a
+                                                                 // replaces a's saved copy
+    Tensor ya2 = conv2d(a, wa2, Tensor(), 1, 1);
+    if (native == 0) CHECK(cpu::onednn_saved_inputs() == before + 2);
+    sum(mul(ya2, r)).backward();
+    sum(mul(yb, r)).backward();
+    grads[native] = {wa2.grad().to_vector(), wb.grad().to_vector()};
+    if (native == 0) CHECK(cpu::onednn_saved_inputs() == before);  // both taken by their backward
+    {  // a graph dropped without backward: its copy goes once its input is gone
+      Tensor tmp = randn64(xs, 75, 1.0, 0.0, false).to(DType::F32);
+      Tensor lost = conv2d(tmp, leaf(w), Tensor(), 1, 1);
+      if (native == 0) CHECK(cpu::onednn_saved_inputs() == before + 1);
+    }
+    Tensor c = randn64(xs, 76, 1.0, 0.0, false).to(DType::F32);
+    Tensor yc = conv2d(c, leaf(w), Tensor(), 1, 1);
+    if (native == 0) CHECK(cpu::onednn_saved_inputs() == before + 1);
+    sum(mul(yc, r)).backward();
+    if (native == 0) CHECK(cpu::onednn_saved_inputs() == before);
+    (void)ya;
+  }
+  cpu::set_native_conv(false);
+  require_close_vec("dw of the recomputed input", grads[0][0], grads[1][0], 1e-3, 1e-3);
+  require_close_vec("dw of the other input", grads[0][1], grads[1][1], 1e-3, 1e-3);
+}
+
 TEST_CASE("conv2d: gradients are bit-identical across runs", "[conv]") {
   // The weight gradient is reduced over threads in a fixed order.
   Tensor x = randn64({7, 8, 15, 13}, 51, 1.0, 0.0, false).to(DType::F32);

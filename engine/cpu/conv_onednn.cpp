@@ -88,7 +88,39 @@ struct Primitives {
   dnnl::convolution_backward_weights bwd_w;
   Operand d_diff_dst, d_w, d_diff_src, w_src, w_diff_dst, w_diff_w;
   memory diff_bias;  // backward weights always computes the bias gradient too
+  // Reordered inputs kept from forward calls for their weight gradients (training saves every
+  // convolution's input until backward), and buffers of expired ones for reuse.
+  struct SavedInput {
+    std::weak_ptr<const void> owner;
+    const float* x;
+    memory copy;
+  };
+  std::vector<SavedInput> saved;
+  std::vector<memory> spare;
 };
+
+std::atomic<int64_t> saved_count{0};
+
+bool same_owner(const std::weak_ptr<const void>& a, const std::shared_ptr<const void>& b) {
+  return !a.owner_before(b) && !b.owner_before(a);
+}
+
+// Drops the saved inputs whose owners are gone (their buffers become spares), and any earlier
+// copy of this x (a newer forward of the same input replaces it).
+void prune_saved(Primitives& p, const float* x, const std::shared_ptr<const void>& owner) {
+  auto dead = [&](const Primitives::SavedInput& s) {
+    return s.owner.expired() || (s.x == x && same_owner(s.owner, owner));
+  };
+  for (auto it = p.saved.begin(); it != p.saved.end();) {
+    if (dead(*it)) {
+      p.spare.push_back(it->copy);
+      it = p.saved.erase(it);
+      --saved_count;
+    } else {
+      ++it;
+    }
+  }
+}
 
 struct Descs {
   memory::desc src, w, bias, dst;
@@ -153,6 +185,21 @@ void ensure_backward(const ConvGeometry& g, Primitives& p) {
   p.has_bwd = true;
 }
 
+// The forward's reordered copy of this x, when it kept one and the weights pass reads that
+// layout; the copy's buffer becomes a spare (one backward per forward).
+memory take_saved(Primitives& p, const float* x, const std::shared_ptr<const void>& owner) {
+  if (!owner || p.w_src.prim_md != p.f_src.prim_md) return memory();
+  for (auto it = p.saved.begin(); it != p.saved.end(); ++it) {
+    if (it->x != x || it->owner.expired() || !same_owner(it->owner, owner)) continue;
+    memory copy = it->copy;
+    p.spare.push_back(copy);
+    p.saved.erase(it);
+    --saved_count;
+    return copy;
+  }
+  return memory();
+}
+
 dnnl::stream& stream() {
   thread_local dnnl::stream s(cpu_engine());
   return s;
@@ -178,6 +225,8 @@ std::string conv_library() {
          std::to_string(v->patch);
 }
 
+int64_t onednn_saved_inputs() { return saved_count.load(); }
+
 bool onednn_conv_applies(const ConvGeometry& g) {
   if (native_conv()) return false;
   return g.n > 0 && g.ho > 0 && g.wo > 0 && pad_end(g.h, g.ho, g.kh, g.stride, g.pad_h) >= 0 &&
@@ -185,12 +234,33 @@ bool onednn_conv_applies(const ConvGeometry& g) {
 }
 
 void onednn_conv_forward(const ConvGeometry& g, const float* x, const float* w, const float* bias,
-                         float* y) {
+                         float* y, const std::shared_ptr<const void>& x_owner) {
   try {
     Primitives& p = primitives_for(g);
     std::lock_guard<std::mutex> lock(p.mutex);
     dnnl::stream& s = stream();
-    memory src = p.f_src.input(x, s), wm = p.f_w.input(w, s), dst = p.f_dst.output(y);
+    memory src;
+    // Keep the reordered x when the weights pass can read it (not known before the first
+    // backward: then keep it and see).
+    const bool keep = x_owner && !p.f_src.same && (!p.has_bwd || p.w_src.prim_md == p.f_src.prim_md);
+    if (keep) {
+      prune_saved(p, x, x_owner);
+      memory copy;
+      if (p.spare.empty()) {
+        copy = memory(p.f_src.prim_md, cpu_engine());
+      } else {
+        copy = p.spare.back();
+        p.spare.pop_back();
+      }
+      memory user(p.f_src.user_md, cpu_engine(), const_cast<float*>(x));
+      dnnl::reorder(user, copy).execute(s, user, copy);
+      p.saved.push_back({x_owner, x, copy});
+      ++saved_count;
+      src = copy;
+    } else {
+      src = p.f_src.input(x, s);
+    }
+    memory wm = p.f_w.input(w, s), dst = p.f_dst.output(y);
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wm},
                                          {DNNL_ARG_DST, dst}};
     std::vector<float> zeros;
@@ -212,7 +282,8 @@ void onednn_conv_forward(const ConvGeometry& g, const float* x, const float* w, 
 }
 
 void onednn_conv_backward(const ConvGeometry& g, const float* x, const float* w, const float* dy,
-                          float* dx, float* dw, float* dbias) {
+                          float* dx, float* dw, float* dbias,
+                          const std::shared_ptr<const void>& x_owner) {
   try {
     Primitives& p = primitives_for(g);
     std::lock_guard<std::mutex> lock(p.mutex);
@@ -237,8 +308,9 @@ void onednn_conv_backward(const ConvGeometry& g, const float* x, const float* w,
         dw_out = dw_scratch.data();
       }
       const bool reuse = ddst_data && p.d_diff_dst.prim_md == p.w_diff_dst.prim_md;
-      memory src = p.w_src.input(x, s), ddst = reuse ? ddst_data : p.w_diff_dst.input(dy, s),
-             dwm = p.w_diff_w.output(dw_out);
+      memory src = take_saved(p, x, x_owner);
+      if (!src) src = p.w_src.input(x, s);
+      memory ddst = reuse ? ddst_data : p.w_diff_dst.input(dy, s), dwm = p.w_diff_w.output(dw_out);
       memory db = dbias != nullptr ? memory(p.bwd_w_pd.diff_bias_desc(), cpu_engine(), dbias)
                                    : p.diff_bias;
       p.bwd_w.execute(s, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, ddst},

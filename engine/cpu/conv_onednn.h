@@ -6,6 +6,7 @@
 // S2DM_CONV=native selects the im2col + GEMM path for float32 too (for comparisons).
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace s2dm::cpu {
@@ -30,10 +31,16 @@ bool native_conv();
 std::string conv_library();
 
 // y = conv(x, w) + bias; bias may be null. All buffers contiguous NCHW / OIHW.
+// x_owner, when given, is what keeps x's memory alive (its tensor's storage): the forward then
+// keeps its reordered copy of x for the weight gradient, which reuses it when the backward call
+// names the same x and owner, while that owner is alive; an expired owner frees the copy.
 void onednn_conv_forward(const ConvGeometry& g, const float* x, const float* w, const float* bias,
-                         float* y);
+                         float* y, const std::shared_ptr<const void>& x_owner = nullptr);
 // Writes each of dx, dw, dbias that is not null (overwriting it).
 void onednn_conv_backward(const ConvGeometry& g, const float* x, const float* w, const float* dy,
-                          float* dx, float* dw, float* dbias);
+                          float* dx, float* dw, float* dbias,
+                          const std::shared_ptr<const void>& x_owner = nullptr);
+// How many reordered inputs the forward calls keep for their backward (for tests).
+int64_t onednn_saved_inputs();
 
 }  // namespace s2dm::cpu

@@ -511,7 +511,8 @@ void CpuBackend::conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& 
              y.str(), x.str(), w.str());
   if (x.dtype() == DType::F32 && cpu::onednn_conv_applies(onednn_geometry(g))) {
     cpu::onednn_conv_forward(onednn_geometry(g), x.data<float>(), w.data<float>(),
-                             bias.defined() ? bias.data<float>() : nullptr, y.data<float>());
+                             bias.defined() ? bias.data<float>() : nullptr, y.data<float>(),
+                             x.impl()->storage);
     return;
   }
   cpu::dispatch_float(x.dtype(), [&](auto tag) {
@@ -529,7 +530,7 @@ void CpuBackend::conv2d_backward(const Tensor& x, const Tensor& w, const Tensor&
   if (x.dtype() == DType::F32 && cpu::onednn_conv_applies(onednn_geometry(g))) {
     const auto out = [](Tensor& t) { return t.defined() ? t.data<float>() : nullptr; };
     cpu::onednn_conv_backward(onednn_geometry(g), x.data<float>(), w.data<float>(),
-                              dy.data<float>(), out(dx), out(dw), out(dbias));
+                              dy.data<float>(), out(dx), out(dw), out(dbias), x.impl()->storage);
     return;
   }
   cpu::dispatch_float(x.dtype(), [&](auto tag) {
