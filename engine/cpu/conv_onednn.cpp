@@ -1,8 +1,11 @@
 // oneDNN convolutions: primitives are created once per geometry and kept (creation costs far more
 // than a small convolution), with memory format `any` so oneDNN lays out data for its fastest
 // kernel (blocked formats such as nChw16c on AVX-512); our plain NCHW/OIHW buffers are reordered
-// into and out of those layouts around each call, as PyTorch does for plain tensors. oneDNN runs
-// on the same OpenMP runtime as the rest of the backend (Debian builds it with OMP threading).
+// into and out of those layouts around each call, as PyTorch does for plain tensors. Two of those
+// reorders are saved in training: the forward keeps its reordered input for the weight gradient
+// (the input is cold by then, so this reorder cost the most), and one reorder of dy serves both
+// backward passes. oneDNN runs on the same OpenMP runtime as the rest of the backend (Debian
+// builds it with OMP threading).
 #include "engine/cpu/conv_onednn.h"
 
 #include <atomic>
@@ -16,6 +19,7 @@
 #include <vector>
 
 #include <dnnl.hpp>
+#include <omp.h>
 
 #include "engine/error.h"
 
@@ -32,9 +36,12 @@ dnnl::engine& cpu_engine() {
   return e;
 }
 
-// Every geometry field, as a map key.
+// Every geometry field and the thread count, as a map key: oneDNN splits a convolution's work
+// for the OpenMP thread count at creation, and a primitive made for one thread runs on one
+// thread ever after, even when more are allowed later.
 auto key_of(const ConvGeometry& g) {
-  return std::make_tuple(g.n, g.ci, g.h, g.w, g.co, g.kh, g.kw, g.stride, g.pad_h, g.pad_w);
+  return std::make_tuple(g.n, g.ci, g.h, g.w, g.co, g.kh, g.kw, g.stride, g.pad_h, g.pad_w,
+                         omp_get_max_threads());
 }
 
 memory::dims dims(std::initializer_list<int64_t> v) { return memory::dims(v); }
