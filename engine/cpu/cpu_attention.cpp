@@ -6,13 +6,15 @@
 // and lse. Backward recomputes the probabilities from q, k and lse (nothing [B,N,M]-sized lives
 // between the two) and writes each of dq, dk, dv that is defined, overwriting it fully: dk and dv
 // are accumulated over query blocks, starting from β = 0 on the first block.
-// Threads: the GEMMs use OpenBLAS's own thread pool; the row-wise exp/softmax work between them
-// deliberately stays on the calling thread. It is a small share of the FLOPs, and handing the
-// cores back and forth between an OpenMP team and the spinning BLAS workers after every GEMM cost
-// several times more than it saved in measurements at the UNet shapes.
+// Threads: batch entries are independent, so with several entries each thread takes whole
+// entries and runs its GEMMs on one core (OpenBLAS's OpenMP build does not nest inside a parallel
+// region), softmax included: one parallel region per call. The UNet's GEMMs (64-256 tokens) are
+// too small for OpenBLAS to split well, and the row-wise softmax would stay on one thread.
+// A single entry keeps the old way: OpenBLAS's threads inside each GEMM, softmax on the caller.
 #include <algorithm>
 #include <cblas.h>
 #include <cmath>
+#include <omp.h>
 #include <type_traits>
 #include <vector>
 
@@ -64,7 +66,10 @@ template <typename T>
 void attn_forward(const T* q, const T* k, const T* v, const AttnDims& dm, T scale, T* o, T* lse) {
   if (dm.n == 0) return;
   const int64_t rb = dm.block_rows(), m = dm.m;
+#pragma omp parallel if (dm.b > 1 && omp_get_max_threads() > 1)
+  {
   std::vector<T> s(static_cast<size_t>(rb * m));
+#pragma omp for schedule(static)
   for (int64_t b = 0; b < dm.b; ++b) {
     const T* kb = k + b * m * dm.c;
     const T* vb = v + b * m * dm.d;
@@ -86,6 +91,7 @@ void attn_forward(const T* q, const T* k, const T* v, const AttnDims& dm, T scal
       gemm<T>(false, false, rows, dm.d, m, T(1), s.data(), m, vb, dm.d, T(0), o + row * dm.d, dm.d);
     }
   }
+  }
 }
 
 // P = exp(scale·q kᵀ − lse); dv = Pᵀ dO; dP = dO vᵀ; dS = P ⊙ (dP − rowsum(dO ⊙ O));
@@ -100,8 +106,11 @@ void attn_backward(const T* q, const T* k, const T* v, const T* o, const T* lse,
   }
   const int64_t rb = dm.block_rows(), m = dm.m;
   const bool want_ds = dq != nullptr || dk != nullptr;
+#pragma omp parallel if (dm.b > 1 && omp_get_max_threads() > 1)
+  {
   std::vector<T> p(static_cast<size_t>(rb * m));
   std::vector<T> ds(want_ds ? p.size() : 0);
+#pragma omp for schedule(static)
   for (int64_t b = 0; b < dm.b; ++b) {
     const T* kb = k + b * m * dm.c;
     const T* vb = v + b * m * dm.d;
@@ -142,6 +151,7 @@ void attn_backward(const T* q, const T* k, const T* v, const T* o, const T* lse,
                 dm.c);
       }
     }
+  }
   }
 }
 
