@@ -249,7 +249,8 @@ void onednn_conv_forward(const ConvGeometry& g, const float* x, const float* w, 
     memory src;
     // Keep the reordered x when the weights pass can read it (not known before the first
     // backward: then keep it and see).
-    const bool keep = x_owner && !p.f_src.same && (!p.has_bwd || p.w_src.prim_md == p.f_src.prim_md);
+    const bool keep =
+        x_owner && !p.f_src.same && (!p.has_bwd || p.w_src.prim_md == p.f_src.prim_md);
     if (keep) {
       prune_saved(p, x, x_owner);
       memory copy;

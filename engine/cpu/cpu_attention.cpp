@@ -68,29 +68,31 @@ void attn_forward(const T* q, const T* k, const T* v, const AttnDims& dm, T scal
   const int64_t rb = dm.block_rows(), m = dm.m;
 #pragma omp parallel if (dm.b > 1 && omp_get_max_threads() > 1)
   {
-  std::vector<T> s(static_cast<size_t>(rb * m));
+    std::vector<T> s(static_cast<size_t>(rb * m));
 #pragma omp for schedule(static)
-  for (int64_t b = 0; b < dm.b; ++b) {
-    const T* kb = k + b * m * dm.c;
-    const T* vb = v + b * m * dm.d;
-    for (int64_t r0 = 0; r0 < dm.n; r0 += rb) {
-      const int64_t rows = std::min(rb, dm.n - r0), row = b * dm.n + r0;
-      gemm<T>(false, true, rows, m, dm.c, scale, q + row * dm.c, dm.c, kb, dm.c, T(0), s.data(), m);
-      for (int64_t i = 0; i < rows; ++i) {
-        T* si = s.data() + i * m;
-        const T mx = *std::max_element(si, si + m);
-        double sum = 0;
-        for (int64_t j = 0; j < m; ++j) {
-          si[j] = std::exp(si[j] - mx);
-          sum += static_cast<double>(si[j]);
+    for (int64_t b = 0; b < dm.b; ++b) {
+      const T* kb = k + b * m * dm.c;
+      const T* vb = v + b * m * dm.d;
+      for (int64_t r0 = 0; r0 < dm.n; r0 += rb) {
+        const int64_t rows = std::min(rb, dm.n - r0), row = b * dm.n + r0;
+        gemm<T>(false, true, rows, m, dm.c, scale, q + row * dm.c, dm.c, kb, dm.c, T(0), s.data(),
+                m);
+        for (int64_t i = 0; i < rows; ++i) {
+          T* si = s.data() + i * m;
+          const T mx = *std::max_element(si, si + m);
+          double sum = 0;
+          for (int64_t j = 0; j < m; ++j) {
+            si[j] = std::exp(si[j] - mx);
+            sum += static_cast<double>(si[j]);
+          }
+          const T inv = static_cast<T>(1.0 / sum);
+          for (int64_t j = 0; j < m; ++j) si[j] *= inv;
+          lse[row + i] = static_cast<T>(static_cast<double>(mx) + std::log(sum));
         }
-        const T inv = static_cast<T>(1.0 / sum);
-        for (int64_t j = 0; j < m; ++j) si[j] *= inv;
-        lse[row + i] = static_cast<T>(static_cast<double>(mx) + std::log(sum));
+        gemm<T>(false, false, rows, dm.d, m, T(1), s.data(), m, vb, dm.d, T(0), o + row * dm.d,
+                dm.d);
       }
-      gemm<T>(false, false, rows, dm.d, m, T(1), s.data(), m, vb, dm.d, T(0), o + row * dm.d, dm.d);
     }
-  }
   }
 }
 
@@ -108,50 +110,50 @@ void attn_backward(const T* q, const T* k, const T* v, const T* o, const T* lse,
   const bool want_ds = dq != nullptr || dk != nullptr;
 #pragma omp parallel if (dm.b > 1 && omp_get_max_threads() > 1)
   {
-  std::vector<T> p(static_cast<size_t>(rb * m));
-  std::vector<T> ds(want_ds ? p.size() : 0);
+    std::vector<T> p(static_cast<size_t>(rb * m));
+    std::vector<T> ds(want_ds ? p.size() : 0);
 #pragma omp for schedule(static)
-  for (int64_t b = 0; b < dm.b; ++b) {
-    const T* kb = k + b * m * dm.c;
-    const T* vb = v + b * m * dm.d;
-    for (int64_t r0 = 0; r0 < dm.n; r0 += rb) {
-      const int64_t rows = std::min(rb, dm.n - r0), row = b * dm.n + r0;
-      const T* qr = q + row * dm.c;
-      const T* d_or = d_o + row * dm.d;
-      const T acc = r0 == 0 ? T(0) : T(1);  // dk, dv: overwrite on the first block, then add
-      gemm<T>(false, true, rows, m, dm.c, scale, qr, dm.c, kb, dm.c, T(0), p.data(), m);
-      for (int64_t i = 0; i < rows; ++i) {
-        T* pi = p.data() + i * m;
-        const T l = lse[row + i];
-        for (int64_t j = 0; j < m; ++j) pi[j] = std::exp(pi[j] - l);
-      }
-      if (dv) {
-        gemm<T>(true, false, m, dm.d, rows, T(1), p.data(), m, d_or, dm.d, acc, dv + b * m * dm.d,
-                dm.d);
-      }
-      if (!want_ds) continue;
-      gemm<T>(false, true, rows, m, dm.d, T(1), d_or, dm.d, vb, dm.d, T(0), ds.data(), m);
-      for (int64_t i = 0; i < rows; ++i) {
-        const T* oi = o + (row + i) * dm.d;
-        const T* d_oi = d_or + i * dm.d;
-        double delta = 0;
-        for (int64_t j = 0; j < dm.d; ++j)
-          delta += static_cast<double>(d_oi[j]) * static_cast<double>(oi[j]);
-        const T delta_t = static_cast<T>(delta);
-        const T* pi = p.data() + i * m;
-        T* dsi = ds.data() + i * m;
-        for (int64_t j = 0; j < m; ++j) dsi[j] = pi[j] * (dsi[j] - delta_t);
-      }
-      if (dq) {
-        gemm<T>(false, false, rows, dm.c, m, scale, ds.data(), m, kb, dm.c, T(0), dq + row * dm.c,
-                dm.c);
-      }
-      if (dk) {
-        gemm<T>(true, false, m, dm.c, rows, scale, ds.data(), m, qr, dm.c, acc, dk + b * m * dm.c,
-                dm.c);
+    for (int64_t b = 0; b < dm.b; ++b) {
+      const T* kb = k + b * m * dm.c;
+      const T* vb = v + b * m * dm.d;
+      for (int64_t r0 = 0; r0 < dm.n; r0 += rb) {
+        const int64_t rows = std::min(rb, dm.n - r0), row = b * dm.n + r0;
+        const T* qr = q + row * dm.c;
+        const T* d_or = d_o + row * dm.d;
+        const T acc = r0 == 0 ? T(0) : T(1);  // dk, dv: overwrite on the first block, then add
+        gemm<T>(false, true, rows, m, dm.c, scale, qr, dm.c, kb, dm.c, T(0), p.data(), m);
+        for (int64_t i = 0; i < rows; ++i) {
+          T* pi = p.data() + i * m;
+          const T l = lse[row + i];
+          for (int64_t j = 0; j < m; ++j) pi[j] = std::exp(pi[j] - l);
+        }
+        if (dv) {
+          gemm<T>(true, false, m, dm.d, rows, T(1), p.data(), m, d_or, dm.d, acc, dv + b * m * dm.d,
+                  dm.d);
+        }
+        if (!want_ds) continue;
+        gemm<T>(false, true, rows, m, dm.d, T(1), d_or, dm.d, vb, dm.d, T(0), ds.data(), m);
+        for (int64_t i = 0; i < rows; ++i) {
+          const T* oi = o + (row + i) * dm.d;
+          const T* d_oi = d_or + i * dm.d;
+          double delta = 0;
+          for (int64_t j = 0; j < dm.d; ++j)
+            delta += static_cast<double>(d_oi[j]) * static_cast<double>(oi[j]);
+          const T delta_t = static_cast<T>(delta);
+          const T* pi = p.data() + i * m;
+          T* dsi = ds.data() + i * m;
+          for (int64_t j = 0; j < m; ++j) dsi[j] = pi[j] * (dsi[j] - delta_t);
+        }
+        if (dq) {
+          gemm<T>(false, false, rows, dm.c, m, scale, ds.data(), m, kb, dm.c, T(0), dq + row * dm.c,
+                  dm.c);
+        }
+        if (dk) {
+          gemm<T>(true, false, m, dm.c, rows, scale, ds.data(), m, qr, dm.c, acc, dk + b * m * dm.c,
+                  dm.c);
+        }
       }
     }
-  }
   }
 }
 
