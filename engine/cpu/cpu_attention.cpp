@@ -21,6 +21,7 @@
 #include "engine/attention_transposed.h"
 #include "engine/cpu/cpu_backend.h"
 #include "engine/cpu/dispatch.h"
+#include "engine/cpu/softmax_row.h"
 
 namespace s2dm {
 
@@ -79,15 +80,7 @@ void attn_forward(const T* q, const T* k, const T* v, const AttnDims& dm, T scal
                 m);
         for (int64_t i = 0; i < rows; ++i) {
           T* si = s.data() + i * m;
-          const T mx = *std::max_element(si, si + m);
-          double sum = 0;
-          for (int64_t j = 0; j < m; ++j) {
-            si[j] = std::exp(si[j] - mx);
-            sum += static_cast<double>(si[j]);
-          }
-          const T inv = static_cast<T>(1.0 / sum);
-          for (int64_t j = 0; j < m; ++j) si[j] *= inv;
-          lse[row + i] = static_cast<T>(static_cast<double>(mx) + std::log(sum));
+          lse[row + i] = static_cast<T>(cpu::softmax_row(si, si, m));
         }
         gemm<T>(false, false, rows, dm.d, m, T(1), s.data(), m, vb, dm.d, T(0), o + row * dm.d,
                 dm.d);

@@ -6,6 +6,7 @@
 #include "engine/cpu/cpu_backend.h"
 #include "engine/cpu/dispatch.h"
 #include "engine/cpu/fast_math.h"
+#include "engine/cpu/softmax_row.h"
 #include "engine/cpu/strided.h"
 
 namespace s2dm {
@@ -29,16 +30,7 @@ void CpuBackend::softmax_forward(const Tensor& x, Tensor& y) {
     T* py = y.data<T>();
 #pragma omp parallel for schedule(static) if (rows * cols > cpu::kParallelGrain)
     for (int64_t r = 0; r < rows; ++r) {
-      const T* xr = px + r * cols;
-      T* yr = py + r * cols;
-      const T mx = *std::max_element(xr, xr + cols);
-      double sum = 0;
-      for (int64_t j = 0; j < cols; ++j) {
-        yr[j] = std::exp(xr[j] - mx);
-        sum += static_cast<double>(yr[j]);
-      }
-      const T inv = static_cast<T>(1.0 / sum);
-      for (int64_t j = 0; j < cols; ++j) yr[j] *= inv;
+      cpu::softmax_row(px + r * cols, py + r * cols, cols);
     }
   });
 }
