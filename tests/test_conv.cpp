@@ -2,6 +2,8 @@
 // on shapes that take the multi-threaded paths, input errors, and parity with PyTorch
 // (tests/golden/gen_conv.py).
 #include <catch2/catch.hpp>
+
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -11,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "engine/cpu/conv_onednn.h"
+#include "engine/cpu/cpu_info.h"
 #include "engine/error.h"
 #include "engine/io/npy.h"
 #include "engine/ops.h"
@@ -279,13 +282,17 @@ TEST_CASE("conv2d: float32 on oneDNN agrees with the im2col path at UNet shapes"
   };
   // The UNet's 3x3 and 1x1 convolutions at 32, 16 and 8 wide, its stride-2 downsample (padded
   // by pad2d first, so 17 wide), and stride 2 unpadded on an even width, which oneDNN cannot
-  // express (the last input column is never read) and the native path takes.
+  // express (the last input column is never read) and the native path takes. Each oneDNN
+  // path (its own choice, Winograd where it takes it, and direct only) against native.
   const Shape4 shapes[] = {{4, 128, 32, 128, 3, 1, 1}, {4, 256, 16, 256, 3, 1, 1},
                            {4, 256, 8, 512, 3, 1, 1},  {4, 256, 16, 128, 1, 1, 0},
-                           {4, 128, 17, 128, 3, 2, 0}, {2, 8, 8, 4, 3, 2, 0}};
+                           {4, 128, 17, 128, 3, 2, 0}, {2, 8, 8, 4, 3, 2, 0},
+                           {16, 64, 16, 64, 3, 1, 1}};
   CHECK_FALSE(cpu::onednn_conv_applies({2, 8, 8, 8, 4, 3, 3, 3, 3, 2, 0, 0}));
   CHECK(cpu::onednn_conv_applies({4, 128, 17, 17, 128, 3, 3, 8, 8, 2, 0, 0}));
   CHECK(cpu::onednn_conv_applies({2, 32, 17, 17, 32, 1, 7, 17, 17, 1, 0, 3}));
+  const cpu::ConvPath paths[] = {cpu::ConvPath::native, cpu::ConvPath::onednn_auto,
+                                 cpu::ConvPath::onednn_direct};
   uint64_t seed = 1200;
   for (const Shape4& s : shapes) {
     INFO("x [" << s.n << "," << s.ci << "," << s.h << "," << s.h << "] k " << s.k << " stride "
@@ -293,22 +300,70 @@ TEST_CASE("conv2d: float32 on oneDNN agrees with the im2col path at UNet shapes"
     Tensor x = randn64({s.n, s.ci, s.h, s.h}, seed, 1.0, 0.0, false).to(DType::F32);
     Tensor w = randn64({s.co, s.ci, s.k, s.k}, seed + 1, 0.05, 0.0, false).to(DType::F32);
     Tensor b = randn64({s.co}, seed + 2, 1.0, 0.0, false).to(DType::F32);
-    std::vector<std::vector<double>> out[2];
-    for (int native = 0; native < 2; ++native) {
-      cpu::set_native_conv(native == 1);
+    std::vector<std::vector<double>> out[3];
+    for (int i = 0; i < 3; ++i) {
+      cpu::set_conv_path(paths[i]);
       Tensor xl = leaf(x), wl = leaf(w), bl = leaf(b);
       Tensor y = conv2d(xl, wl, bl, static_cast<int>(s.stride), static_cast<int>(s.pad));
       Tensor r = randn64(y.shape(), seed + 3, 1.0, 0.0, false).to(DType::F32);
       sum(mul(y, r)).backward();
-      out[native] = {y.to_vector(), xl.grad().to_vector(), wl.grad().to_vector(),
-                     bl.grad().to_vector()};
+      out[i] = {y.to_vector(), xl.grad().to_vector(), wl.grad().to_vector(),
+                bl.grad().to_vector()};
     }
-    cpu::set_native_conv(false);
+    cpu::set_conv_path(cpu::ConvPath::onednn_auto);
     const char* names[] = {"y", "dx", "dw", "db"};
-    for (int i = 0; i < 4; ++i)
-      require_close_vec(names[i], out[0][static_cast<size_t>(i)], out[1][static_cast<size_t>(i)],
-                        1e-3, 1e-3);
+    for (int p = 1; p < 3; ++p)
+      for (int i = 0; i < 4; ++i) {
+        INFO("path " << p << " (1 auto, 2 direct)");
+        require_close_vec(names[i], out[p][static_cast<size_t>(i)],
+                          out[0][static_cast<size_t>(i)], 1e-3, 1e-3);
+      }
     seed += 4;
+  }
+}
+
+// Largest |a - ref| over largest |ref|.
+double relative_error(const std::vector<double>& a, const std::vector<double>& ref) {
+  double err = 0, scale = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    err = std::max(err, std::abs(a[i] - ref[i]));
+    scale = std::max(scale, std::abs(ref[i]));
+  }
+  return err / scale;
+}
+
+TEST_CASE("conv2d: oneDNN's Winograd convolutions are as accurate as float32 needs", "[conv]") {
+  // A 64-channel 3x3 UNet convolution. On AVX-512 oneDNN's choice is Winograd F(4x4, 3x3) for
+  // all three passes (the reason for convolution_auto); direct-only must not be. Whatever runs,
+  // every output stays within float32 accuracy of the float64 result.
+  const cpu::ConvGeometry g{16, 64, 16, 16, 64, 3, 3, 16, 16, 1, 1, 1};
+  const CpuInfo cpu = CpuInfo::detect();
+  const std::string auto_kernels = cpu::onednn_conv_kernels(g);
+  cpu::set_conv_path(cpu::ConvPath::onednn_direct);
+  const std::string direct_kernels = cpu::onednn_conv_kernels(g);
+  cpu::set_conv_path(cpu::ConvPath::onednn_auto);
+  INFO("auto: " << auto_kernels << "; direct: " << direct_kernels);
+  CHECK(direct_kernels.find("wino") == std::string::npos);
+  if (cpu.avx512f && cpu.avx512bw && cpu.avx512vl && cpu.avx512dq)
+    CHECK(auto_kernels == "jit_wino_4x3:avx512_core | jit_wino_4x3:avx512_core | "
+                          "jit_wino_4x3:avx512_core");
+
+  Tensor x = randn64({g.n, g.ci, g.h, g.w}, 1300, 1.0, 0.0, false);
+  Tensor w = randn64({g.co, g.ci, 3, 3}, 1301, 0.05, 0.0, false);
+  Tensor b = randn64({g.co}, 1302, 1.0, 0.0, false);
+  Tensor r = randn64({g.n, g.co, g.ho, g.wo}, 1303, 1.0, 0.0, false);
+  auto run = [&](DType dt) {
+    Tensor xl = leaf(x.to(dt)), wl = leaf(w.to(dt)), bl = leaf(b.to(dt));
+    Tensor y = conv2d(xl, wl, bl, 1, 1);
+    sum(mul(y, r.to(dt))).backward();
+    return std::vector<std::vector<double>>{y.to_vector(), xl.grad().to_vector(),
+                                            wl.grad().to_vector(), bl.grad().to_vector()};
+  };
+  const auto ref = run(DType::F64), got = run(DType::F32);
+  const char* names[] = {"y", "dx", "dw", "db"};
+  for (size_t i = 0; i < 4; ++i) {
+    INFO(names[i] << " relative error " << relative_error(got[i], ref[i]));
+    CHECK(relative_error(got[i], ref[i]) < 2e-5);
   }
 }
 
@@ -322,7 +377,7 @@ TEST_CASE("conv2d: oneDNN keeps each forward's reordered input for its own backw
   std::vector<std::vector<double>> grads[2];
   const int64_t before = cpu::onednn_saved_inputs();
   for (int native = 0; native < 2; ++native) {
-    cpu::set_native_conv(native == 1);
+    cpu::set_conv_path(native == 1 ? cpu::ConvPath::native : cpu::ConvPath::onednn_auto);
     Tensor a = randn64(xs, 73, 1.0, 0.0, false).to(DType::F32);
     Tensor b = randn64(xs, 74, 1.0, 0.0, false).to(DType::F32);
     Tensor wa = leaf(w), wb = leaf(w), wa2 = leaf(w);
@@ -349,25 +404,34 @@ TEST_CASE("conv2d: oneDNN keeps each forward's reordered input for its own backw
     if (native == 0) CHECK(cpu::onednn_saved_inputs() == before);
     (void)ya;
   }
-  cpu::set_native_conv(false);
+  cpu::set_conv_path(cpu::ConvPath::onednn_auto);
   require_close_vec("dw of the recomputed input", grads[0][0], grads[1][0], 1e-3, 1e-3);
   require_close_vec("dw of the other input", grads[0][1], grads[1][1], 1e-3, 1e-3);
 }
 
 TEST_CASE("conv2d: gradients are bit-identical across runs", "[conv]") {
-  // The weight gradient is reduced over threads in a fixed order.
-  Tensor x = randn64({7, 8, 15, 13}, 51, 1.0, 0.0, false).to(DType::F32);
-  Tensor w = randn64({12, 8, 3, 3}, 52, 0.3, 0.0, false).to(DType::F32);
-  Tensor r = randn64({7, 12, 15, 13}, 53, 1.0, 0.0, false).to(DType::F32);
-  std::vector<std::vector<double>> grads;
-  for (int run = 0; run < 2; ++run) {
-    Tensor xl = leaf(x), wl = leaf(w);
-    sum(mul(conv2d(xl, wl, Tensor(), 1, 1), r)).backward();
-    grads.push_back(wl.grad().to_vector());
-    grads.push_back(xl.grad().to_vector());
+  // The weight gradient is reduced over threads in a fixed order, on the im2col path (8 -> 12
+  // channels) and on oneDNN's Winograd and direct kernels (64 -> 64).
+  struct Case {
+    Shape x, w;
+  };
+  const Case cases[] = {{{7, 8, 15, 13}, {12, 8, 3, 3}}, {{4, 64, 16, 16}, {64, 64, 3, 3}}};
+  uint64_t seed = 51;
+  for (const Case& c : cases) {
+    Tensor x = randn64(c.x, seed, 1.0, 0.0, false).to(DType::F32);
+    Tensor w = randn64(c.w, seed + 1, 0.3, 0.0, false).to(DType::F32);
+    Tensor r = randn64({c.x[0], c.w[0], c.x[2], c.x[3]}, seed + 2, 1.0, 0.0, false).to(DType::F32);
+    seed += 3;
+    std::vector<std::vector<double>> grads;
+    for (int run = 0; run < 2; ++run) {
+      Tensor xl = leaf(x), wl = leaf(w);
+      sum(mul(conv2d(xl, wl, Tensor(), 1, 1), r)).backward();
+      grads.push_back(wl.grad().to_vector());
+      grads.push_back(xl.grad().to_vector());
+    }
+    CHECK(grads[0] == grads[2]);
+    CHECK(grads[1] == grads[3]);
   }
-  CHECK(grads[0] == grads[2]);
-  CHECK(grads[1] == grads[3]);
 }
 
 TEST_CASE("conv2d: bad inputs throw s2dm::Error", "[conv]") {

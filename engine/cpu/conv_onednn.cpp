@@ -6,6 +6,12 @@
 // (the input is cold by then, so this reorder cost the most), and one reorder of dy serves both
 // backward passes. oneDNN runs on the same OpenMP runtime as the rest of the backend (Debian
 // builds it with OMP threading).
+//
+// The algorithm is oneDNN's `convolution_auto` unless S2DM_CONV=direct: oneDNN then takes
+// Winograd F(4x4, 3x3) for the 3x3 stride-1 convolutions where its own heuristic expects it to
+// win (on AVX-512 it does at the UNet's shapes: 1.5-2.5x the direct kernels, forward and both
+// backward passes), and the direct kernels elsewhere. Winograd's float32 rounding differs from
+// direct summation by about 1e-6 relative (tests/test_conv.cpp bounds it).
 #include "engine/cpu/conv_onednn.h"
 
 #include <atomic>
@@ -36,12 +42,17 @@ dnnl::engine& cpu_engine() {
   return e;
 }
 
-// Every geometry field and the thread count, as a map key: oneDNN splits a convolution's work
-// for the OpenMP thread count at creation, and a primitive made for one thread runs on one
-// thread ever after, even when more are allowed later.
+dnnl::algorithm algorithm_of(ConvPath path) {
+  return path == ConvPath::onednn_direct ? dnnl::algorithm::convolution_direct
+                                         : dnnl::algorithm::convolution_auto;
+}
+
+// Every geometry field, the path and the thread count, as a map key: oneDNN splits a
+// convolution's work for the OpenMP thread count at creation, and a primitive made for one
+// thread runs on one thread ever after, even when more are allowed later.
 auto key_of(const ConvGeometry& g) {
   return std::make_tuple(g.n, g.ci, g.h, g.w, g.co, g.kh, g.kw, g.stride, g.pad_h, g.pad_w,
-                         omp_get_max_threads());
+                         omp_get_max_threads(), static_cast<int>(conv_path()));
 }
 
 memory::dims dims(std::initializer_list<int64_t> v) { return memory::dims(v); }
@@ -84,6 +95,7 @@ struct Operand {
 
 struct Primitives {
   std::mutex mutex;  // one call at a time uses the cached buffers
+  dnnl::algorithm algorithm;
   dnnl::convolution_forward::primitive_desc fwd_pd;
   dnnl::convolution_forward fwd;
   Operand f_src, f_w, f_dst;
@@ -156,9 +168,10 @@ Primitives& primitives_for(const ConvGeometry& g) {
   if (slot) return *slot;
   auto p = std::make_unique<Primitives>();
   const Descs a = descs_of(g, true), u = descs_of(g, false);
+  p->algorithm = algorithm_of(conv_path());
   p->fwd_pd = dnnl::convolution_forward::primitive_desc(
-      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training,
-                                      dnnl::algorithm::convolution_direct, a.src, a.w, a.bias,
+      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, p->algorithm, a.src, a.w,
+                                      a.bias,
                                       a.dst, a.strides, a.pad_l, a.pad_r),
       cpu_engine());
   p->fwd = dnnl::convolution_forward(p->fwd_pd);
@@ -173,13 +186,13 @@ void ensure_backward(const ConvGeometry& g, Primitives& p) {
   if (p.has_bwd) return;
   const Descs a = descs_of(g, true), u = descs_of(g, false);
   p.bwd_data_pd = dnnl::convolution_backward_data::primitive_desc(
-      dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, a.src, a.w, a.dst,
-                                            a.strides, a.pad_l, a.pad_r),
+      dnnl::convolution_backward_data::desc(p.algorithm, a.src, a.w, a.dst, a.strides, a.pad_l,
+                                            a.pad_r),
       cpu_engine(), p.fwd_pd);
   p.bwd_data = dnnl::convolution_backward_data(p.bwd_data_pd);
   p.bwd_w_pd = dnnl::convolution_backward_weights::primitive_desc(
-      dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, a.src, a.w,
-                                               a.bias, a.dst, a.strides, a.pad_l, a.pad_r),
+      dnnl::convolution_backward_weights::desc(p.algorithm, a.src, a.w, a.bias, a.dst, a.strides,
+                                               a.pad_l, a.pad_r),
       cpu_engine(), p.fwd_pd);
   p.bwd_w = dnnl::convolution_backward_weights(p.bwd_w_pd);
   p.d_diff_dst = Operand(u.dst, p.bwd_data_pd.diff_dst_desc());
@@ -212,30 +225,49 @@ dnnl::stream& stream() {
   return s;
 }
 
-std::atomic<bool>& native_flag() {
-  static std::atomic<bool> flag{[] {
-    const char* v = std::getenv("S2DM_CONV");
-    return v != nullptr && std::strcmp(v, "native") == 0;
-  }()};
-  return flag;
+// S2DM_CONV, read once: unset or "auto" (the default), "direct" or "native".
+ConvPath path_from_env() {
+  const char* v = std::getenv("S2DM_CONV");
+  if (v == nullptr || *v == '\0' || std::strcmp(v, "auto") == 0) return ConvPath::onednn_auto;
+  if (std::strcmp(v, "direct") == 0) return ConvPath::onednn_direct;
+  if (std::strcmp(v, "native") == 0) return ConvPath::native;
+  fail("S2DM_CONV='{}' is not a convolution path: use auto (oneDNN's choice, the default), "
+       "direct (oneDNN's direct kernels only) or native (im2col + OpenBLAS)",
+       v);
+}
+
+std::atomic<ConvPath>& path_slot() {
+  static std::atomic<ConvPath> path{path_from_env()};
+  return path;
 }
 
 }  // namespace
 
-void set_native_conv(bool native) { native_flag().store(native); }
-bool native_conv() { return native_flag().load(std::memory_order_relaxed); }
+void set_conv_path(ConvPath path) { path_slot().store(path); }
+ConvPath conv_path() { return path_slot().load(std::memory_order_relaxed); }
 
 std::string conv_library() {
-  if (native_conv()) return "im2col + OpenBLAS (S2DM_CONV=native)";
+  if (conv_path() == ConvPath::native) return "im2col + OpenBLAS (S2DM_CONV=native)";
   const dnnl_version_t* v = dnnl_version();
-  return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
-         std::to_string(v->patch);
+  const std::string lib = "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) +
+                          "." + std::to_string(v->patch);
+  return conv_path() == ConvPath::onednn_direct ? lib + " direct (S2DM_CONV=direct)"
+                                                : lib + " (Winograd or direct, oneDNN's choice)";
+}
+
+std::string onednn_conv_kernels(const ConvGeometry& g) {
+  if (!onednn_conv_applies(g)) return "";
+  Primitives& p = primitives_for(g);
+  std::lock_guard<std::mutex> lock(p.mutex);
+  ensure_backward(g, p);
+  return std::string(p.fwd_pd.impl_info_str()) + " | " + p.bwd_data_pd.impl_info_str() + " | " +
+         p.bwd_w_pd.impl_info_str();
 }
 
 int64_t onednn_saved_inputs() { return saved_count.load(); }
 
 bool onednn_conv_applies(const ConvGeometry& g) {
-  if (native_conv()) return false;
+  if (conv_path() == ConvPath::native) return false;
   return g.n > 0 && g.ho > 0 && g.wo > 0 && pad_end(g.h, g.ho, g.kh, g.stride, g.pad_h) >= 0 &&
          pad_end(g.w, g.wo, g.kw, g.stride, g.pad_w) >= 0;
 }

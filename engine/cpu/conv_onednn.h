@@ -3,7 +3,10 @@
 // model list, and it parallelises one convolution over every core even at batch 4, where the
 // im2col + GEMM path splits work by sample. The CPU backend routes float32 convolutions here;
 // float64 (the reference for gradient checks) stays on im2col + OpenBLAS.
-// S2DM_CONV=native selects the im2col + GEMM path for float32 too (for comparisons).
+// The algorithm is oneDNN's choice (`convolution_auto`: Winograd for 3x3 stride-1 convolutions
+// where oneDNN expects it to be faster, direct otherwise). S2DM_CONV=direct keeps oneDNN on its
+// direct kernels (PyTorch's choice, for comparisons); S2DM_CONV=native selects the im2col + GEMM
+// path for float32 too.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -19,16 +22,21 @@ struct ConvGeometry {
   int64_t pad_h = 0, pad_w = 0;         // zero padding on both sides of H, and of W
 };
 
-// Whether float32 convolutions of this geometry run on oneDNN: not when native ones are chosen
-// (S2DM_CONV=native at start, or set_native_conv), nor when oneDNN cannot express the geometry
-// (a stride that leaves input rows unread would need negative end padding).
+// Where float32 convolutions run; chosen by S2DM_CONV (auto, direct, native) at first use, and
+// by set_conv_path after that. An unknown S2DM_CONV value throws s2dm::Error at first use.
+enum class ConvPath { onednn_auto, onednn_direct, native };
+void set_conv_path(ConvPath path);
+ConvPath conv_path();
+// Whether float32 convolutions of this geometry run on oneDNN: not on the native path, nor when
+// oneDNN cannot express the geometry (a stride that leaves input rows unread would need negative
+// end padding).
 bool onednn_conv_applies(const ConvGeometry& g);
-// Chooses the im2col + GEMM path for float32 too (true), or oneDNN where it applies (false).
-void set_native_conv(bool native);
-bool native_conv();
-// The float32 convolution library in use, for benchmark headers: "oneDNN 2.6.3" or
-// "im2col + OpenBLAS (S2DM_CONV=native)".
+// The float32 convolution library in use, for benchmark headers, e.g. "oneDNN 2.6.3 (Winograd or
+// direct, oneDNN's choice)" or "im2col + OpenBLAS (S2DM_CONV=native)".
 std::string conv_library();
+// The kernels oneDNN runs for this geometry on the current path, as "forward | backward data |
+// backward weights" (e.g. "jit_wino_4x3:avx512_core | ..."); empty where oneDNN does not apply.
+std::string onednn_conv_kernels(const ConvGeometry& g);
 
 // y = conv(x, w) + bias; bias may be null. All buffers contiguous NCHW / OIHW.
 // x_owner, when given, is what keeps x's memory alive (its tensor's storage): the forward then
