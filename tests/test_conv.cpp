@@ -333,20 +333,29 @@ double relative_error(const std::vector<double>& a, const std::vector<double>& r
 }
 
 TEST_CASE("conv2d: oneDNN's Winograd convolutions are as accurate as float32 needs", "[conv]") {
-  // A 64-channel 3x3 UNet convolution. On AVX-512 oneDNN's choice is Winograd F(4x4, 3x3) for
-  // all three passes (the reason for convolution_auto); direct-only must not be. Whatever runs,
-  // every output stays within float32 accuracy of the float64 result.
+  // A 64-channel 3x3 UNet convolution with 256 4x4 output tiles. On AVX-512 it runs Winograd
+  // F(4x4, 3x3) in all three passes; direct-only must not, nor a convolution with fewer than 32
+  // tiles or 16 input channels (where Winograd is slower). Whatever
+  // runs, every output stays within float32 accuracy of the float64 result.
   const cpu::ConvGeometry g{16, 64, 16, 16, 64, 3, 3, 16, 16, 1, 1, 1};
+  const cpu::ConvGeometry few_tiles{7, 64, 8, 8, 64, 3, 3, 8, 8, 1, 1, 1};  // 28 tiles
+  const cpu::ConvGeometry enough_tiles{8, 64, 8, 8, 64, 3, 3, 8, 8, 1, 1, 1};  // 32 tiles
+  const cpu::ConvGeometry few_channels{16, 16, 16, 16, 64, 3, 3, 16, 16, 1, 1, 1};
   const CpuInfo cpu = CpuInfo::detect();
   const std::string auto_kernels = cpu::onednn_conv_kernels(g);
   cpu::set_conv_path(cpu::ConvPath::onednn_direct);
   const std::string direct_kernels = cpu::onednn_conv_kernels(g);
   cpu::set_conv_path(cpu::ConvPath::onednn_auto);
   INFO("auto: " << auto_kernels << "; direct: " << direct_kernels);
+  const std::string wino = "jit_wino_4x3:avx512_core | jit_wino_4x3:avx512_core | "
+                           "jit_wino_4x3:avx512_core";
   CHECK(direct_kernels.find("wino") == std::string::npos);
-  if (cpu.avx512f && cpu.avx512bw && cpu.avx512vl && cpu.avx512dq)
-    CHECK(auto_kernels == "jit_wino_4x3:avx512_core | jit_wino_4x3:avx512_core | "
-                          "jit_wino_4x3:avx512_core");
+  CHECK(cpu::onednn_conv_kernels(few_tiles).find("wino") == std::string::npos);
+  CHECK(cpu::onednn_conv_kernels(few_channels).find("wino") == std::string::npos);
+  if (cpu.avx512f && cpu.avx512bw && cpu.avx512vl && cpu.avx512dq) {
+    CHECK(auto_kernels == wino);
+    CHECK(cpu::onednn_conv_kernels(enough_tiles) == wino);
+  }
 
   Tensor x = randn64({g.n, g.ci, g.h, g.w}, 1300, 1.0, 0.0, false);
   Tensor w = randn64({g.co, g.ci, 3, 3}, 1301, 0.05, 0.0, false);

@@ -7,11 +7,10 @@
 // backward passes. oneDNN runs on the same OpenMP runtime as the rest of the backend (Debian
 // builds it with OMP threading).
 //
-// The algorithm is oneDNN's `convolution_auto` unless S2DM_CONV=direct: oneDNN then takes
-// Winograd F(4x4, 3x3) for the 3x3 stride-1 convolutions where its own heuristic expects it to
-// win (on AVX-512 it does at the UNet's shapes: 1.5-2.5x the direct kernels, forward and both
-// backward passes), and the direct kernels elsewhere. Winograd's float32 rounding differs from
-// direct summation by about 1e-6 relative (tests/test_conv.cpp bounds it).
+// 3x3 stride-1 convolutions with enough work run oneDNN's Winograd F(4x4, 3x3) kernels where it
+// has them (AVX-512): 1.5-2.5x its direct kernels at the UNet's shapes, forward and both backward
+// passes. Its float32 rounding differs from direct summation by about 2e-6 relative
+// (tests/test_conv.cpp bounds it). S2DM_CONV=direct keeps every convolution on the direct kernels.
 #include "engine/cpu/conv_onednn.h"
 
 #include <atomic>
@@ -42,9 +41,16 @@ dnnl::engine& cpu_engine() {
   return e;
 }
 
-dnnl::algorithm algorithm_of(ConvPath path) {
-  return path == ConvPath::onednn_direct ? dnnl::algorithm::convolution_direct
-                                         : dnnl::algorithm::convolution_auto;
+// Winograd pays for its transforms once there are 32 or more 4x4 output tiles, at 1 and 2
+// threads alike: below that it ran up to 5x slower than direct (batch 4 at 8x8 or 4x4), above it
+// 1.2-2.5x faster. It also needs 32 or more input channels: an image's 1 or 3 channels (padded
+// to 16 by oneDNN) ran 5-13x slower forward, and 8 or 16 channels slower too
+// (docs/benchmarks.md, "Winograd"). A fixed rule, not a timing at start, so a run's arithmetic
+// does not depend on how busy the machine was. oneDNN's own choice (convolution_auto) measured
+// worse: direct at batch 4, 32x32 (2x slower), Winograd at batch 16, 4x4 and on 1 channel.
+bool winograd_pays(const ConvGeometry& g) {
+  return g.kh == 3 && g.kw == 3 && g.stride == 1 && g.ci >= 32 &&
+         g.n * ((g.ho + 3) / 4) * ((g.wo + 3) / 4) >= 32;
 }
 
 // Every geometry field, the path and the thread count, as a map key: oneDNN splits a
@@ -95,7 +101,7 @@ struct Operand {
 
 struct Primitives {
   std::mutex mutex;  // one call at a time uses the cached buffers
-  dnnl::algorithm algorithm;
+  dnnl::algorithm algorithm;  // the forward's: Winograd or direct
   dnnl::convolution_forward::primitive_desc fwd_pd;
   dnnl::convolution_forward fwd;
   Operand f_src, f_w, f_dst;
@@ -168,12 +174,22 @@ Primitives& primitives_for(const ConvGeometry& g) {
   if (slot) return *slot;
   auto p = std::make_unique<Primitives>();
   const Descs a = descs_of(g, true), u = descs_of(g, false);
-  p->algorithm = algorithm_of(conv_path());
-  p->fwd_pd = dnnl::convolution_forward::primitive_desc(
-      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, p->algorithm, a.src, a.w,
-                                      a.bias,
-                                      a.dst, a.strides, a.pad_l, a.pad_r),
-      cpu_engine());
+  auto forward_pd = [&](dnnl::algorithm alg) {
+    return dnnl::convolution_forward::primitive_desc(
+        dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, a.src, a.w, a.bias,
+                                        a.dst, a.strides, a.pad_l, a.pad_r),
+        cpu_engine());
+  };
+  p->algorithm = dnnl::algorithm::convolution_direct;
+  if (conv_path() == ConvPath::onednn_auto && winograd_pays(g)) {
+    try {  // unimplemented without AVX-512, or for channel counts it does not block (1, 3)
+      p->fwd_pd = forward_pd(dnnl::algorithm::convolution_winograd);
+      p->algorithm = dnnl::algorithm::convolution_winograd;
+    } catch (const dnnl::error&) {
+    }
+  }
+  if (p->algorithm == dnnl::algorithm::convolution_direct)
+    p->fwd_pd = forward_pd(dnnl::algorithm::convolution_direct);
   p->fwd = dnnl::convolution_forward(p->fwd_pd);
   p->f_src = Operand(u.src, p->fwd_pd.src_desc());
   p->f_w = Operand(u.w, p->fwd_pd.weights_desc());
@@ -185,15 +201,27 @@ Primitives& primitives_for(const ConvGeometry& g) {
 void ensure_backward(const ConvGeometry& g, Primitives& p) {
   if (p.has_bwd) return;
   const Descs a = descs_of(g, true), u = descs_of(g, false);
-  p.bwd_data_pd = dnnl::convolution_backward_data::primitive_desc(
-      dnnl::convolution_backward_data::desc(p.algorithm, a.src, a.w, a.dst, a.strides, a.pad_l,
-                                            a.pad_r),
-      cpu_engine(), p.fwd_pd);
+  // The forward's algorithm, falling back to direct should oneDNN lack a Winograd pass.
+  auto with_fallback = [&](auto create) {
+    try {
+      return create(p.algorithm);
+    } catch (const dnnl::error&) {
+      if (p.algorithm == dnnl::algorithm::convolution_direct) throw;
+      return create(dnnl::algorithm::convolution_direct);
+    }
+  };
+  p.bwd_data_pd = with_fallback([&](dnnl::algorithm alg) {
+    return dnnl::convolution_backward_data::primitive_desc(
+        dnnl::convolution_backward_data::desc(alg, a.src, a.w, a.dst, a.strides, a.pad_l, a.pad_r),
+        cpu_engine(), p.fwd_pd);
+  });
   p.bwd_data = dnnl::convolution_backward_data(p.bwd_data_pd);
-  p.bwd_w_pd = dnnl::convolution_backward_weights::primitive_desc(
-      dnnl::convolution_backward_weights::desc(p.algorithm, a.src, a.w, a.bias, a.dst, a.strides,
-                                               a.pad_l, a.pad_r),
-      cpu_engine(), p.fwd_pd);
+  p.bwd_w_pd = with_fallback([&](dnnl::algorithm alg) {
+    return dnnl::convolution_backward_weights::primitive_desc(
+        dnnl::convolution_backward_weights::desc(alg, a.src, a.w, a.bias, a.dst, a.strides,
+                                                 a.pad_l, a.pad_r),
+        cpu_engine(), p.fwd_pd);
+  });
   p.bwd_w = dnnl::convolution_backward_weights(p.bwd_w_pd);
   p.d_diff_dst = Operand(u.dst, p.bwd_data_pd.diff_dst_desc());
   p.d_w = Operand(u.w, p.bwd_data_pd.weights_desc());
@@ -225,14 +253,20 @@ dnnl::stream& stream() {
   return s;
 }
 
+[[noreturn]] void onednn_failed(const char* pass, const dnnl::error& e) {
+  fail("conv2d (oneDNN) {} failed: {} (status {}); S2DM_CONV=direct runs oneDNN's direct kernels "
+       "instead, S2DM_CONV=native the built-in convolutions",
+       pass, e.what(), static_cast<int>(e.status));
+}
+
 // S2DM_CONV, read once: unset or "auto" (the default), "direct" or "native".
 ConvPath path_from_env() {
   const char* v = std::getenv("S2DM_CONV");
   if (v == nullptr || *v == '\0' || std::strcmp(v, "auto") == 0) return ConvPath::onednn_auto;
   if (std::strcmp(v, "direct") == 0) return ConvPath::onednn_direct;
   if (std::strcmp(v, "native") == 0) return ConvPath::native;
-  fail("S2DM_CONV='{}' is not a convolution path: use auto (oneDNN's choice, the default), "
-       "direct (oneDNN's direct kernels only) or native (im2col + OpenBLAS)",
+  fail("S2DM_CONV='{}' is not a convolution path: use auto (oneDNN, Winograd for 3x3 where it "
+       "pays; the default), direct (oneDNN's direct kernels only) or native (im2col + OpenBLAS)",
        v);
 }
 
@@ -252,16 +286,20 @@ std::string conv_library() {
   const std::string lib = "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) +
                           "." + std::to_string(v->patch);
   return conv_path() == ConvPath::onednn_direct ? lib + " direct (S2DM_CONV=direct)"
-                                                : lib + " (Winograd or direct, oneDNN's choice)";
+                                                : lib + " (Winograd for 3x3 where it pays)";
 }
 
 std::string onednn_conv_kernels(const ConvGeometry& g) {
   if (!onednn_conv_applies(g)) return "";
-  Primitives& p = primitives_for(g);
-  std::lock_guard<std::mutex> lock(p.mutex);
-  ensure_backward(g, p);
-  return std::string(p.fwd_pd.impl_info_str()) + " | " + p.bwd_data_pd.impl_info_str() + " | " +
-         p.bwd_w_pd.impl_info_str();
+  try {
+    Primitives& p = primitives_for(g);
+    std::lock_guard<std::mutex> lock(p.mutex);
+    ensure_backward(g, p);
+    return std::string(p.fwd_pd.impl_info_str()) + " | " + p.bwd_data_pd.impl_info_str() +
+           " | " + p.bwd_w_pd.impl_info_str();
+  } catch (const dnnl::error& e) {
+    onednn_failed("setup", e);
+  }
 }
 
 int64_t onednn_saved_inputs() { return saved_count.load(); }
@@ -315,9 +353,7 @@ void onednn_conv_forward(const ConvGeometry& g, const float* x, const float* w, 
     p.f_dst.finish(y, s);
     s.wait();
   } catch (const dnnl::error& e) {
-    fail("conv2d (oneDNN) forward failed: {} (status {}); S2DM_CONV=native uses the built-in "
-         "convolutions instead",
-         e.what(), static_cast<int>(e.status));
+    onednn_failed("forward", e);
   }
 }
 
@@ -359,9 +395,7 @@ void onednn_conv_backward(const ConvGeometry& g, const float* x, const float* w,
     }
     s.wait();
   } catch (const dnnl::error& e) {
-    fail("conv2d (oneDNN) backward failed: {} (status {}); S2DM_CONV=native uses the built-in "
-         "convolutions instead",
-         e.what(), static_cast<int>(e.status));
+    onednn_failed("backward", e);
   }
 }
 

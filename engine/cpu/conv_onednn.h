@@ -3,10 +3,11 @@
 // model list, and it parallelises one convolution over every core even at batch 4, where the
 // im2col + GEMM path splits work by sample. The CPU backend routes float32 convolutions here;
 // float64 (the reference for gradient checks) stays on im2col + OpenBLAS.
-// The algorithm is oneDNN's choice (`convolution_auto`: Winograd for 3x3 stride-1 convolutions
-// where oneDNN expects it to be faster, direct otherwise). S2DM_CONV=direct keeps oneDNN on its
-// direct kernels (PyTorch's choice, for comparisons); S2DM_CONV=native selects the im2col + GEMM
-// path for float32 too.
+// 3x3 stride-1 convolutions with 32 or more input channels and 32 or more 4x4 output tiles
+// (batch x tiles per image) run oneDNN's Winograd kernels where it has them (AVX-512), the rest
+// its direct kernels.
+// S2DM_CONV=direct keeps oneDNN on its direct kernels (PyTorch's choice, for comparisons);
+// S2DM_CONV=native selects the im2col + GEMM path for float32 too.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -31,8 +32,8 @@ ConvPath conv_path();
 // oneDNN cannot express the geometry (a stride that leaves input rows unread would need negative
 // end padding).
 bool onednn_conv_applies(const ConvGeometry& g);
-// The float32 convolution library in use, for benchmark headers, e.g. "oneDNN 2.6.3 (Winograd or
-// direct, oneDNN's choice)" or "im2col + OpenBLAS (S2DM_CONV=native)".
+// The float32 convolution library in use, for benchmark headers, e.g. "oneDNN 2.6.3 (Winograd
+// for 3x3 where it pays)" or "im2col + OpenBLAS (S2DM_CONV=native)".
 std::string conv_library();
 // The kernels oneDNN runs for this geometry on the current path, as "forward | backward data |
 // backward weights" (e.g. "jit_wino_4x3:avx512_core | ..."); empty where oneDNN does not apply.
