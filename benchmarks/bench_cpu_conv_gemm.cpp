@@ -1,6 +1,11 @@
 // CPU conv2d and GEMM throughput at UNet shapes, against PyTorch CPU measured in the same run.
 //
 //   bench_cpu_conv_gemm [--threads T] [--runs R] [--warmup W] [--repeat K] [--no-torch]
+//   bench_cpu_conv_gemm --winograd [--threads T] [--runs R] [--warmup W] [--repeat K]
+//
+// --winograd times the shapes either side of the rule that picks oneDNN's Winograd kernels
+// (engine/cpu/conv_onednn.h) on Winograd and on direct, alternating the two K times in one run,
+// and prints the speed-up and which of the two the default path picks.
 //
 // Every case is float32. Forward runs under NoGradGuard; backward is the recorded node's backward
 // alone (dx, dW and db from the output gradient, no accumulation into .grad), which is what the
@@ -29,6 +34,7 @@
 #include "engine/cpu/runtime_env.h"
 #include "benchmarks/python_oracle.h"
 
+#include "engine/cpu/conv_onednn.h"
 #include "engine/cpu/cpu_info.h"
 #include "engine/error.h"
 #include "engine/ops.h"
@@ -72,6 +78,26 @@ const std::vector<ConvCase> kConvCases = {
     {"conv3x3 64->64 8x8 N32", 32, 64, 64, 8, 8, 3, 1, 1},
 };
 
+// Either side of the Winograd rule (>= 32 input channels, >= 32 4x4 output tiles): the tiles
+// are batch x ceil(H/4) x ceil(W/4).
+const std::vector<ConvCase> kWinogradCases = {
+    {"conv3x3 64->64 32x32 N64", 64, 64, 64, 32, 32, 3, 1, 1},
+    {"conv3x3 32->32 32x32 N32", 32, 32, 32, 32, 32, 3, 1, 1},
+    {"conv3x3 128->128 32x32 N4", 4, 128, 128, 32, 32, 3, 1, 1},
+    {"conv3x3 128->128 32x32 N1", 1, 128, 128, 32, 32, 3, 1, 1},
+    {"conv3x3 256->256 16x16 N4", 4, 256, 256, 16, 16, 3, 1, 1},
+    {"conv3x3 256->256 16x16 N2", 2, 256, 256, 16, 16, 3, 1, 1},
+    {"conv3x3 256->256 16x16 N1", 1, 256, 256, 16, 16, 3, 1, 1},
+    {"conv3x3 256->256 8x8 N8", 8, 256, 256, 8, 8, 3, 1, 1},
+    {"conv3x3 256->256 8x8 N4", 4, 256, 256, 8, 8, 3, 1, 1},
+    {"conv3x3 64->64 8x8 N32", 32, 64, 64, 8, 8, 3, 1, 1},
+    {"conv3x3 256->256 4x4 N64", 64, 256, 256, 4, 4, 3, 1, 1},
+    {"conv3x3 256->256 4x4 N16", 16, 256, 256, 4, 4, 3, 1, 1},
+    {"conv3x3 16->16 32x32 N32", 32, 16, 16, 32, 32, 3, 1, 1},
+    {"conv3x3 1->32 32x32 N32", 32, 1, 32, 32, 32, 3, 1, 1},
+    {"conv3x3 32->1 32x32 N32", 32, 32, 1, 32, 32, 3, 1, 1},
+};
+
 const std::vector<GemmCase> kGemmCases = {
     {"gemm 4096x512x512", 4096, 512, 512},
     {"gemm 1024x2048x512", 1024, 2048, 512},
@@ -83,6 +109,7 @@ struct Options {
   int warmup = 2;
   int repeat = 1;
   bool torch = true;
+  bool winograd = false;
 };
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -212,7 +239,9 @@ Options parse(int argc, char** argv) {
     else if (a == "--warmup") o.warmup = value();
     else if (a == "--repeat") o.repeat = value();
     else if (a == "--no-torch") o.torch = false;
-    else fail("unknown argument '{}' (use --threads T --runs R --warmup W --repeat K --no-torch)",
+    else if (a == "--winograd") o.winograd = true;
+    else fail("unknown argument '{}' (use --threads T --runs R --warmup W --repeat K --no-torch "
+              "--winograd)",
               a);
   }
   if (o.threads <= 0) o.threads = omp_get_max_threads();
@@ -232,6 +261,37 @@ void print_row(const std::string& name, double ours, const Timing* ref, double f
   }
 }
 
+// The Winograd rule's evidence: each case on Winograd (S2DM_CONV=winograd) and on direct
+// (S2DM_CONV=direct), with the kernel the default path picks.
+void compare_winograd(const Options& o) {
+  std::printf("S2DM_CONV=winograd against S2DM_CONV=direct, alternating, best of %d each; ms\n\n",
+              o.repeat);
+  std::printf("%-28s %5s %-10s %9s %9s %6s %9s %9s %6s\n", "case", "tiles", "default", "wino fwd",
+              "direct", "gain", "wino bwd", "direct", "gain");
+  const cpu::ConvPath paths[] = {cpu::ConvPath::onednn_winograd, cpu::ConvPath::onednn_direct};
+  for (const ConvCase& c : kWinogradCases) {
+    Timing best[2];
+    for (int rep = 0; rep < o.repeat; ++rep)
+      for (int i = 0; i < 2; ++i) {
+        cpu::set_conv_path(paths[i]);
+        Generator gen(2026);
+        const Timing t = time_conv(o, c, gen);
+        best[i].fwd = rep == 0 ? t.fwd : std::min(best[i].fwd, t.fwd);
+        best[i].bwd = rep == 0 ? t.bwd : std::min(best[i].bwd, t.bwd);
+      }
+    cpu::set_conv_path(cpu::ConvPath::onednn_auto);
+    const int64_t ho = (c.h + 2 * c.pad - c.k) / c.stride + 1;
+    const int64_t wo = (c.w + 2 * c.pad - c.k) / c.stride + 1;
+    const std::string kernels = cpu::onednn_conv_kernels(
+        {c.n, c.ci, c.h, c.w, c.co, c.k, c.k, ho, wo, c.stride, c.pad, c.pad});
+    const char* chosen = kernels.find("wino") != std::string::npos ? "Winograd" : "direct";
+    std::printf("%-28s %5lld %-10s %9.2f %9.2f %5.2fx %9.2f %9.2f %5.2fx\n", c.name,
+                static_cast<long long>(c.n * ((ho + 3) / 4) * ((wo + 3) / 4)), chosen,
+                best[0].fwd * 1e3, best[1].fwd * 1e3, best[1].fwd / best[0].fwd,
+                best[0].bwd * 1e3, best[1].bwd * 1e3, best[1].bwd / best[0].bwd);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -243,6 +303,10 @@ int main(int argc, char** argv) {
     std::printf("machine: %s; threads: %d; float32; median of %d runs after %d warm-up, best of %d "
                 "alternating passes\n",
                 describe_cpu_setup().c_str(), o.threads, o.runs, o.warmup, o.repeat);
+    if (o.winograd) {
+      compare_winograd(o);
+      return 0;
+    }
 
     // Keeps the faster of two timings of the same case.
     auto keep_best = [](Timing& best, const Timing& t) {

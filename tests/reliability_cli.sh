@@ -136,8 +136,8 @@ expect_error "--count 0 reads as a range" "--count: must be in \[1, 100000000\],
 expect_error "--grid in a missing folder, before sampling" "does not exist; create it first" \
   "$bin/s2dm-sample" "$ck" --steps 1000 --count 64 --grid "$work/no/such/dir/g.png"
 expect_error "--grid naming a folder" "is a folder; give a file name" "$bin/s2dm-sample" "$ck" --grid "$work"
-expect_error "an unknown S2DM_CONV, at the first convolution" "S2DM_CONV='winograd' is not a convolution path: use auto" \
-  env S2DM_CONV=winograd "${train[@]}" --steps 2 --out "$work/x8"
+expect_error "an unknown S2DM_CONV, at the first convolution" "S2DM_CONV='wino' is not a convolution path: use auto" \
+  env S2DM_CONV=wino "${train[@]}" --steps 2 --out "$work/x8"
 check "... before any checkpoint" test ! -e "$work/x8/checkpoint.safetensors"
 
 # --- non-regular files ------------------------------------------------------------------------

@@ -335,8 +335,8 @@ double relative_error(const std::vector<double>& a, const std::vector<double>& r
 TEST_CASE("conv2d: oneDNN's Winograd convolutions are as accurate as float32 needs", "[conv]") {
   // A 64-channel 3x3 UNet convolution with 256 4x4 output tiles. On AVX-512 it runs Winograd
   // F(4x4, 3x3) in all three passes; direct-only must not, nor a convolution with fewer than 32
-  // tiles or 16 input channels (where Winograd is slower). Whatever
-  // runs, every output stays within float32 accuracy of the float64 result.
+  // tiles or 16 input channels (where Winograd is slower). Whatever runs, every output stays
+  // within float32 accuracy of the float64 result.
   const cpu::ConvGeometry g{16, 64, 16, 16, 64, 3, 3, 16, 16, 1, 1, 1};
   const cpu::ConvGeometry few_tiles{7, 64, 8, 8, 64, 3, 3, 8, 8, 1, 1, 1};  // 28 tiles
   const cpu::ConvGeometry enough_tiles{8, 64, 8, 8, 64, 3, 3, 8, 8, 1, 1, 1};  // 32 tiles

@@ -8,7 +8,7 @@
 // builds it with OMP threading).
 //
 // 3x3 stride-1 convolutions with enough work run oneDNN's Winograd F(4x4, 3x3) kernels where it
-// has them (AVX-512): 1.5-2.5x its direct kernels at the UNet's shapes, forward and both backward
+// has them (AVX-512): 1.2-2.4x its direct kernels at the UNet's shapes, forward and both backward
 // passes. Its float32 rounding differs from direct summation by about 2e-6 relative
 // (tests/test_conv.cpp bounds it). S2DM_CONV=direct keeps every convolution on the direct kernels.
 #include "engine/cpu/conv_onednn.h"
@@ -41,11 +41,12 @@ dnnl::engine& cpu_engine() {
   return e;
 }
 
-// Winograd pays for its transforms once there are 32 or more 4x4 output tiles, at 1 and 2
-// threads alike: below that it ran up to 5x slower than direct (batch 4 at 8x8 or 4x4), above it
-// 1.2-2.5x faster. It also needs 32 or more input channels: an image's 1 or 3 channels (padded
-// to 16 by oneDNN) ran 5-13x slower forward, and 8 or 16 channels slower too
-// (docs/benchmarks.md, "Winograd"). A fixed rule, not a timing at start, so a run's arithmetic
+// Winograd pays for its transforms once there are 32 or more 4x4 output tiles. At 64 and more
+// it ran 1.2-2.5x faster than direct, at 32 1.17x on average over three runs (0.74-1.43x), and
+// at 16 it ran 1.1-1.7x slower, at 1 and 2 threads alike. It also needs 32 or more input
+// channels: on an image's 1 or 3 channels (padded to 16 by oneDNN) its forward ran 5-13x
+// slower, and on 8 or 16 channels slower too (docs/benchmarks.md, "Winograd";
+// bench_cpu_conv_gemm --winograd). A fixed rule, not a timing at start, so a run's arithmetic
 // does not depend on how busy the machine was. oneDNN's own choice (convolution_auto) measured
 // worse: direct at batch 4, 32x32 (2x slower), Winograd at batch 16, 4x4 and on 1 channel.
 bool winograd_pays(const ConvGeometry& g) {
@@ -181,7 +182,8 @@ Primitives& primitives_for(const ConvGeometry& g) {
         cpu_engine());
   };
   p->algorithm = dnnl::algorithm::convolution_direct;
-  if (conv_path() == ConvPath::onednn_auto && winograd_pays(g)) {
+  const ConvPath path = conv_path();
+  if (path == ConvPath::onednn_winograd || (path == ConvPath::onednn_auto && winograd_pays(g))) {
     try {  // unimplemented without AVX-512, or for channel counts it does not block (1, 3)
       p->fwd_pd = forward_pd(dnnl::algorithm::convolution_winograd);
       p->algorithm = dnnl::algorithm::convolution_winograd;
@@ -259,14 +261,16 @@ dnnl::stream& stream() {
        pass, e.what(), static_cast<int>(e.status));
 }
 
-// S2DM_CONV, read once: unset or "auto" (the default), "direct" or "native".
+// S2DM_CONV, read once: unset or "auto" (the default), "direct", "winograd" or "native".
 ConvPath path_from_env() {
   const char* v = std::getenv("S2DM_CONV");
   if (v == nullptr || *v == '\0' || std::strcmp(v, "auto") == 0) return ConvPath::onednn_auto;
   if (std::strcmp(v, "direct") == 0) return ConvPath::onednn_direct;
+  if (std::strcmp(v, "winograd") == 0) return ConvPath::onednn_winograd;
   if (std::strcmp(v, "native") == 0) return ConvPath::native;
   fail("S2DM_CONV='{}' is not a convolution path: use auto (oneDNN, Winograd for 3x3 where it "
-       "pays; the default), direct (oneDNN's direct kernels only) or native (im2col + OpenBLAS)",
+       "pays; the default), direct (oneDNN's direct kernels only), winograd (Winograd wherever "
+       "oneDNN has it) or native (im2col + OpenBLAS)",
        v);
 }
 
@@ -285,8 +289,11 @@ std::string conv_library() {
   const dnnl_version_t* v = dnnl_version();
   const std::string lib = "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) +
                           "." + std::to_string(v->patch);
-  return conv_path() == ConvPath::onednn_direct ? lib + " direct (S2DM_CONV=direct)"
-                                                : lib + " (Winograd for 3x3 where it pays)";
+  switch (conv_path()) {
+    case ConvPath::onednn_direct: return lib + " direct (S2DM_CONV=direct)";
+    case ConvPath::onednn_winograd: return lib + " Winograd wherever it has it (S2DM_CONV=winograd)";
+    default: return lib + " (Winograd for 3x3 where it pays)";
+  }
 }
 
 std::string onednn_conv_kernels(const ConvGeometry& g) {

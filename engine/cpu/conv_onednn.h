@@ -6,7 +6,8 @@
 // 3x3 stride-1 convolutions with 32 or more input channels and 32 or more 4x4 output tiles
 // (batch x tiles per image) run oneDNN's Winograd kernels where it has them (AVX-512), the rest
 // its direct kernels.
-// S2DM_CONV=direct keeps oneDNN on its direct kernels (PyTorch's choice, for comparisons);
+// S2DM_CONV=direct keeps oneDNN on its direct kernels (PyTorch's choice, for comparisons),
+// S2DM_CONV=winograd takes Winograd wherever oneDNN has it (to measure the rule), and
 // S2DM_CONV=native selects the im2col + GEMM path for float32 too.
 #pragma once
 #include <cstdint>
@@ -23,9 +24,10 @@ struct ConvGeometry {
   int64_t pad_h = 0, pad_w = 0;         // zero padding on both sides of H, and of W
 };
 
-// Where float32 convolutions run; chosen by S2DM_CONV (auto, direct, native) at first use, and
-// by set_conv_path after that. An unknown S2DM_CONV value throws s2dm::Error at first use.
-enum class ConvPath { onednn_auto, onednn_direct, native };
+// Where float32 convolutions run; chosen by S2DM_CONV (auto, direct, winograd, native) at first
+// use, and by set_conv_path after that. An unknown S2DM_CONV value throws s2dm::Error at first
+// use.
+enum class ConvPath { onednn_auto, onednn_direct, onednn_winograd, native };
 void set_conv_path(ConvPath path);
 ConvPath conv_path();
 // Whether float32 convolutions of this geometry run on oneDNN: not on the native path, nor when
