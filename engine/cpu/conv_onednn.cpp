@@ -8,7 +8,7 @@
 // builds it with OMP threading).
 //
 // 3x3 stride-1 convolutions with enough work run oneDNN's Winograd F(4x4, 3x3) kernels where it
-// has them (AVX-512): 1.2-2.4x its direct kernels at the UNet's shapes, forward and both backward
+// has them (AVX-512): 1.2-2.5x its direct kernels at the UNet's shapes, forward and both backward
 // passes. Its float32 rounding differs from direct summation by about 2e-6 relative
 // (tests/test_conv.cpp bounds it). S2DM_CONV=direct keeps every convolution on the direct kernels.
 #include "engine/cpu/conv_onednn.h"
@@ -184,7 +184,7 @@ Primitives& primitives_for(const ConvGeometry& g) {
   p->algorithm = dnnl::algorithm::convolution_direct;
   const ConvPath path = conv_path();
   if (path == ConvPath::onednn_winograd || (path == ConvPath::onednn_auto && winograd_pays(g))) {
-    try {  // unimplemented without AVX-512, or for channel counts it does not block (1, 3)
+    try {  // unimplemented without AVX-512, and for geometries its kernels do not take
       p->fwd_pd = forward_pd(dnnl::algorithm::convolution_winograd);
       p->algorithm = dnnl::algorithm::convolution_winograd;
     } catch (const dnnl::error&) {
