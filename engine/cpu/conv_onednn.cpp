@@ -291,7 +291,8 @@ std::string conv_library() {
                           "." + std::to_string(v->patch);
   switch (conv_path()) {
     case ConvPath::onednn_direct: return lib + " direct (S2DM_CONV=direct)";
-    case ConvPath::onednn_winograd: return lib + " Winograd wherever it has it (S2DM_CONV=winograd)";
+    case ConvPath::onednn_winograd:
+      return lib + " Winograd wherever it has it (S2DM_CONV=winograd)";
     default: return lib + " (Winograd for 3x3 where it pays)";
   }
 }
