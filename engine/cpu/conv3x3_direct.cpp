@@ -7,8 +7,10 @@
 // per input channel and tap, NV loads of the shifted input row feed CB·NV fused multiply-adds
 // with broadcast weights. Weights are repacked once per call as [block][ci][tap][CB], so the
 // inner loop reads CB consecutive floats; a last, partial block is padded with zero weights and
-// only its real channels are stored. Vectors are GCC/Clang vector extensions, lowered to the
-// widest registers the target has (AVX-512 here: CB·NV = 16 accumulators of the 32 registers).
+// only its real channels are stored. Vectors are GCC/Clang vector extensions of the target's
+// register width, and CB·NV accumulators leave room for the input row and a weight: 16 of the
+// 32 registers with AVX-512, 12 of the 16 with AVX2 (more spill to memory: 16 two-register
+// accumulators made an AVX2 build 10x slower).
 //
 // Every output element is written by one task in a fixed order of additions (input channel,
 // then tap), so results do not depend on the thread count.
@@ -24,9 +26,13 @@ namespace s2dm::cpu {
 
 namespace {
 
-// 16 floats: one AVX-512 register, two AVX2 ones. (A concrete typedef: a vector_size that
-// depends on a template parameter is dropped by GCC in some contexts.)
-constexpr int L = 16;
+// One register of floats, and how many accumulators fit beside the other operands. (A concrete
+// typedef: a vector_size that depends on a template parameter is dropped by GCC in some contexts.)
+#if defined(__AVX512F__)
+constexpr int L = 16, kAccumulators = 16;
+#else
+constexpr int L = 8, kAccumulators = 12;
+#endif
 typedef float Vec __attribute__((vector_size(L * sizeof(float))));
 
 inline Vec load(const float* p) {
@@ -71,7 +77,7 @@ void block(const float* xp, const float* wb, const float* bias, const Dims& d, i
 #pragma GCC unroll 16
     for (int c = 0; c < CB; ++c) {
       const float b = bias != nullptr && c < valid ? bias[c] : 0.0f;
-#pragma GCC unroll 2
+#pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) acc[c][v] = Vec{} + b;
     }
     for (int64_t i = 0; i < d.in; ++i) {
@@ -81,12 +87,12 @@ void block(const float* xp, const float* wb, const float* bias, const Dims& d, i
       for (int t = 0; t < 9; ++t) {
         const float* src = xr + (t / 3) * pw + t % 3;
         Vec xv[NV];
-#pragma GCC unroll 2
+#pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) xv[v] = load(src + v * L);
 #pragma GCC unroll 16
         for (int c = 0; c < CB; ++c) {
           const float wv = wi[t * CB + c];
-#pragma GCC unroll 2
+#pragma GCC unroll 4
           for (int v = 0; v < NV; ++v) acc[c][v] += wv * xv[v];
         }
       }
@@ -149,9 +155,10 @@ void run(const float* x, W&& weight, const float* bias, const Dims& d, float* y)
 
 template <typename W>
 void dispatch(const float* x, W&& weight, const float* bias, const Dims& d, float* y) {
+  // NV vectors per row, CB output channels per block.
   switch (d.w) {
-    case 32: return run<2, 8>(x, weight, bias, d, y);
-    case 16: return run<1, 16>(x, weight, bias, d, y);
+    case 32: return run<32 / L, kAccumulators / (32 / L)>(x, weight, bias, d, y);
+    case 16: return run<16 / L, kAccumulators / (16 / L)>(x, weight, bias, d, y);
     default: break;
   }
 }

@@ -184,7 +184,7 @@ Primitives& primitives_for(const ConvGeometry& g) {
   p->algorithm = dnnl::algorithm::convolution_direct;
   const ConvPath path = conv_path();
   if (path == ConvPath::onednn_winograd || (path == ConvPath::onednn_auto && winograd_pays(g))) {
-    try {  // unimplemented without AVX-512, and for geometries its kernels do not take
+    try {  // oneDNN has no Winograd below AVX-512, nor for some geometries
       p->fwd_pd = forward_pd(dnnl::algorithm::convolution_winograd);
       p->algorithm = dnnl::algorithm::convolution_winograd;
     } catch (const dnnl::error&) {
@@ -284,16 +284,44 @@ std::atomic<ConvPath>& path_slot() {
 void set_conv_path(ConvPath path) { path_slot().store(path); }
 ConvPath conv_path() { return path_slot().load(std::memory_order_relaxed); }
 
+std::string onednn_isa() {
+  switch (dnnl_get_effective_cpu_isa()) {
+    case dnnl_cpu_isa_sse41: return "sse41";
+    case dnnl_cpu_isa_avx: return "avx";
+    case dnnl_cpu_isa_avx2: return "avx2";
+    case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
+    case dnnl_cpu_isa_avx512_mic: return "avx512_mic";
+    case dnnl_cpu_isa_avx512_mic_4ops: return "avx512_mic_4ops";
+    case dnnl_cpu_isa_avx512_core: return "avx512_core";
+    case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+    default: return "unknown";
+  }
+}
+
+// The ISA values are bit sets, each containing the ones it extends.
+bool onednn_has_avx512_core() {
+  const unsigned isa = dnnl_get_effective_cpu_isa();
+  return (isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core;
+}
+
 std::string conv_library() {
   if (conv_path() == ConvPath::native) return "im2col + OpenBLAS (S2DM_CONV=native)";
   const dnnl_version_t* v = dnnl_version();
-  const std::string lib = "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) +
-                          "." + std::to_string(v->patch);
+  std::string lib = "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+                    std::to_string(v->patch) + " on " + onednn_isa();
+  // oneDNN reads either name; a limit set by hand is part of what the numbers measured.
+  for (const char* name : {"ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"})
+    if (const char* limit = std::getenv(name); limit != nullptr && *limit != '\0')
+      lib += std::string(" (") + name + "=" + limit + ")";
   switch (conv_path()) {
-    case ConvPath::onednn_direct: return lib + " direct (S2DM_CONV=direct)";
+    case ConvPath::onednn_direct: return lib + ", direct kernels (S2DM_CONV=direct)";
     case ConvPath::onednn_winograd:
-      return lib + " Winograd wherever it has it (S2DM_CONV=winograd)";
-    default: return lib + " (Winograd for 3x3 where it pays)";
+      return lib + ", Winograd wherever it has it (S2DM_CONV=winograd)";
+    default:
+      return lib + (onednn_has_avx512_core() ? ", Winograd for 3x3 where it pays"
+                                             : ", direct kernels (its Winograd needs AVX-512)");
   }
 }
 

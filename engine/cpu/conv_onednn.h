@@ -34,9 +34,14 @@ ConvPath conv_path();
 // oneDNN cannot express the geometry (a stride that leaves input rows unread would need negative
 // end padding).
 bool onednn_conv_applies(const ConvGeometry& g);
-// The float32 convolution library in use, for benchmark headers, e.g. "oneDNN 2.6.3 (Winograd
-// for 3x3 where it pays)" or "im2col + OpenBLAS (S2DM_CONV=native)".
+// The float32 convolution library in use, for benchmark headers, e.g. "oneDNN 2.6.3 on
+// avx512_core_amx, Winograd for 3x3 where it pays" or "im2col + OpenBLAS (S2DM_CONV=native)".
 std::string conv_library();
+// The instruction set oneDNN's kernels use here ("avx2", "avx512_core", ...): the CPU's best,
+// or less where ONEDNN_MAX_CPU_ISA limits it (which is how an AVX2 machine can be tried on an
+// AVX-512 one). Winograd needs avx512_core or above.
+std::string onednn_isa();
+bool onednn_has_avx512_core();
 // The kernels oneDNN runs for this geometry on the current path, as "forward | backward data |
 // backward weights" (e.g. "jit_wino_4x3:avx512_core | ..."); empty where oneDNN does not apply.
 std::string onednn_conv_kernels(const ConvGeometry& g);

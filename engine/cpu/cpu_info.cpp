@@ -50,9 +50,22 @@ std::string blas_config() {
   return c ? c : "unknown";
 }
 
+std::string built_isa() {
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512DQ__)
+  return "AVX-512";
+#elif defined(__AVX2__) && defined(__FMA__)
+  return "AVX2+FMA";
+#elif defined(__AVX__)
+  return "AVX";
+#else
+  return "SSE";
+#endif
+}
+
 std::string describe_cpu_setup() {
   const CpuInfo cpu = CpuInfo::detect();
-  std::string s = cpu.model + ", " + cpu.isa() + ", OpenBLAS core " + blas_core();
+  std::string s = cpu.model + ", " + cpu.isa() + ", s2dm kernels built for " + built_isa() +
+                  ", OpenBLAS core " + blas_core();
   if (const char* by = std::getenv("S2DM_SET_CORETYPE")) s += std::string(" (OPENBLAS_CORETYPE set by s2dm: ") + by + ")";
   else if (std::getenv("OPENBLAS_CORETYPE")) s += " (OPENBLAS_CORETYPE from the environment)";
   s += ", float32 convolutions " + cpu::conv_library();

@@ -19,8 +19,12 @@ struct CpuInfo {
 // library's build ("OpenBLAS 0.3.21 ... (OpenMP)").
 std::string blas_core();
 std::string blas_config();
-// "Intel(R) Xeon(R) Processor, AVX-512 (FP16), OpenBLAS core SkylakeX (OPENBLAS_CORETYPE set by
-// s2dm: ...), float32 convolutions oneDNN 2.6.3"
+// The vector ISA the CPU backend's own loops were compiled for (S2DM_CPU_ARCH_FLAGS, by default
+// -march=native): "AVX-512", "AVX2+FMA", "AVX" or "SSE".
+std::string built_isa();
+// "Intel(R) Xeon(R) Processor, AVX-512 (FP16), s2dm kernels built for AVX-512, OpenBLAS core
+// SkylakeX (OPENBLAS_CORETYPE set by s2dm: ...), float32 convolutions oneDNN 2.6.3 on
+// avx512_core_amx, Winograd for 3x3 where it pays"
 std::string describe_cpu_setup();
 
 }  // namespace s2dm

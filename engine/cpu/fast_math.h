@@ -13,8 +13,23 @@
 
 namespace s2dm::cpu {
 
+// Float order as int32 order: the bit pattern, with the magnitude bits flipped for negatives (its
+// own inverse).
+inline int32_t order_key(int32_t bits) { return bits ^ ((bits >> 31) & 0x7FFFFFFF); }
+
+// std::min(std::max(x, lo), hi) for every x but NaN, in integer operations. The float form lets
+// GCC fold exp_f32 to a constant on the clamped side and branch around the rest; without AVX-512
+// masks that branch cannot be if-converted (the float-to-int conversion may trap), so every loop
+// calling exp_f32 stayed scalar on AVX2 and SSE builds (group norm + SiLU ran 4x slower).
+inline float clamp_f32(float x, float lo, float hi) {
+  const int32_t k = order_key(std::bit_cast<int32_t>(x));
+  const int32_t lo_k = order_key(std::bit_cast<int32_t>(lo));
+  const int32_t hi_k = order_key(std::bit_cast<int32_t>(hi));
+  return std::bit_cast<float>(order_key(std::min(std::max(k, lo_k), hi_k)));
+}
+
 inline float exp_f32(float x) {
-  x = std::min(std::max(x, -87.0f), 88.0f);
+  x = clamp_f32(x, -87.0f, 88.0f);
   // n = round(x / ln2) by the 1.5·2^23 trick: adding it leaves the rounded integer in the low
   // mantissa bits. std::floor would do as well but keeps GCC from vectorising the loops that call
   // this (it is not allowed to raise no exception), which made SiLU inside group norm scalar.
