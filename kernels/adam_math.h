@@ -58,10 +58,11 @@ S2DM_HD bool resolve_clip(Coefficients<T>& c) {
   return true;
 }
 
-template <typename T>
+// kDecay = false: the caller knows weight_decay is 0 (a loop without the test vectorises).
+template <bool kDecay = true, typename T>
 S2DM_HD void update(const Coefficients<T>& c, T& p, T grad, T& m, T& v) {
   T g = grad * c.grad_scale;
-  if (c.weight_decay != T(0)) g += c.weight_decay * p;
+  if (kDecay && c.weight_decay != T(0)) g += c.weight_decay * p;
   m = c.beta1 * m + (T(1) - c.beta1) * g;
   v = c.beta2 * v + (T(1) - c.beta2) * g * g;
   p -= c.step_size * m / (sqrt_of(v) / c.bias2_sqrt + c.eps);

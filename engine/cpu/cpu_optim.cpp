@@ -1,5 +1,7 @@
 // CPU optimizer updates over flat buffers: Adam (PyTorch semantics), parameter EMA, and the two
 // fused. The per-element arithmetic is kernels/adam_math.h, shared with the CUDA kernels.
+#include <type_traits>
+
 #include "engine/cpu/cpu_backend.h"
 #include "engine/cpu/dispatch.h"
 #include "engine/cpu/strided.h"
@@ -29,10 +31,28 @@ void adam_pass(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, Tensor& 
     T* pv = v.data<T>();
     T* e = ema.defined() ? ema.data<T>() : nullptr;
     const T d = static_cast<T>(ema_decay), one_minus = static_cast<T>(1.0 - ema_decay);
-#pragma omp parallel for if (n > cpu::kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) {
-      adam::update(c, p[i], g[i], pm[i], pv[i]);
-      if (e != nullptr) e[i] = adam::ema(e[i], p[i], d, one_minus);
+#pragma omp parallel if (n > cpu::kParallelGrain)
+    {
+      // Each thread's own copy of the coefficients, and loops without the weight-decay and EMA
+      // tests: read through the shared copy, the coefficients might change with every store to
+      // p, m or v as far as the compiler knows, so it kept the tests in the loop and left it
+      // scalar.
+      const adam::Coefficients<T> cl = c;
+      auto pass = [&](auto decay, auto with_ema) {
+#pragma omp for
+        for (int64_t i = 0; i < n; ++i) {
+          adam::update<decltype(decay)::value>(cl, p[i], g[i], pm[i], pv[i]);
+          if constexpr (decltype(with_ema)::value) e[i] = adam::ema(e[i], p[i], d, one_minus);
+        }
+      };
+      const bool decay = cl.weight_decay != T(0);
+      if (e != nullptr) {
+        if (decay) pass(std::true_type{}, std::true_type{});
+        else pass(std::false_type{}, std::true_type{});
+      } else {
+        if (decay) pass(std::true_type{}, std::false_type{});
+        else pass(std::false_type{}, std::false_type{});
+      }
     }
   });
 }
