@@ -17,15 +17,18 @@ namespace s2dm::cpu {
 // own inverse).
 inline int32_t order_key(int32_t bits) { return bits ^ ((bits >> 31) & 0x7FFFFFFF); }
 
-// std::min(std::max(x, lo), hi) for every x but NaN, in integer operations. The float form lets
-// GCC fold exp_f32 to a constant on the clamped side and branch around the rest; without AVX-512
-// masks that branch cannot be if-converted (the float-to-int conversion may trap), so every loop
-// calling exp_f32 stayed scalar on AVX2 and SSE builds (group norm + SiLU ran 4x slower).
+// std::min(std::max(x, lo), hi) in integer operations, NaN passed through as the float form
+// does. The float form lets GCC fold exp_f32 to a constant on the clamped side and branch around
+// the rest; without AVX-512 masks that branch cannot be if-converted (the float-to-int
+// conversion may trap), so every loop calling exp_f32 stayed scalar on AVX2 and SSE builds
+// (group norm + SiLU ran 4x slower).
 inline float clamp_f32(float x, float lo, float hi) {
-  const int32_t k = order_key(std::bit_cast<int32_t>(x));
+  const int32_t bits = std::bit_cast<int32_t>(x);
   const int32_t lo_k = order_key(std::bit_cast<int32_t>(lo));
   const int32_t hi_k = order_key(std::bit_cast<int32_t>(hi));
-  return std::bit_cast<float>(order_key(std::min(std::max(k, lo_k), hi_k)));
+  const int32_t clamped = order_key(std::min(std::max(order_key(bits), lo_k), hi_k));
+  const bool nan = (bits & 0x7FFFFFFF) > 0x7F800000;
+  return std::bit_cast<float>(nan ? bits : clamped);
 }
 
 inline float exp_f32(float x) {
