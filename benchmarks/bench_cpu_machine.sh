@@ -3,7 +3,8 @@
 # against PyTorch (the 1.2x target), the same with each convolution path, 2 threads over 1, the
 # convolution benchmark with its Winograd rule, OpenBLAS's SSE3 fallback, and the main job's
 # time. Each program's header names the CPU, the ISA its kernels use and the libraries; this
-# prints them once more with the date. About 35 minutes on 2 vCPUs (20 without --main-job).
+# prints them once more with the date. About 8 minutes on 2 Xeon vCPUs, 13 with --main-job
+# (slower CPUs take longer: 11 without it on an AVX2 build).
 #
 #   bash benchmarks/bench_cpu_machine.sh [BUILD_DIR] [--main-job] | tee out/cpu-machine.txt
 #
