@@ -31,7 +31,7 @@ run() { section "$@"; "${@:2}" 2>&1 | grep -v '^s2dm: OpenBLAS does not know'; }
 echo "# CPU machine report, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) CPUs, $(uname -r)"
 for v in OPENBLAS_CORETYPE ONEDNN_MAX_CPU_ISA DNNL_MAX_CPU_ISA S2DM_CONV OMP_NUM_THREADS; do
-  [ -n "${!v:-}" ] && echo "set in the environment: $v=${!v}"
+  if [ -n "${!v:-}" ]; then echo "set in the environment: $v=${!v}"; fi
 done
 
 run "Training step against PyTorch (target: ratio >= 1.2)" \
@@ -47,7 +47,7 @@ run "Winograd against direct, either side of the rule" "$bin/bench_cpu_conv_gemm
 run "OpenBLAS's SSE3 fallback (what an unknown CPU would get without s2dm's check)" \
   env OPENBLAS_CORETYPE=Prescott S2DM_CONV=native "$bin/bench_train_step" --only fmnist-small \
   --runs 3 --warmup 1 --no-torch
-if [ "$main_job" = 1 ]; then
+if [ "$main_job" = 1 ]; then  # scripts/main.sh always uses its own build in build/
   section "Main job (README), wall time" bash scripts/main.sh
   start=$(date +%s)
   bash scripts/main.sh 2>&1 | tail -4
