@@ -336,8 +336,8 @@ TEST_CASE("conv2d: oneDNN's Winograd convolutions are as accurate as float32 nee
   // takes Winograd F(4x4, 3x3) in all three passes; direct-only must not, nor a convolution with
   // fewer than 32 tiles or 16 input channels (where Winograd is slower). Below AVX-512 (an AVX2
   // CPU, or ONEDNN_MAX_CPU_ISA=AVX2 as the conv_onednn_avx2 test runs this) oneDNN has no
-  // Winograd and every pass falls back to direct. Whatever runs, every output stays within
-  // float32 accuracy of the float64 result.
+  // Winograd, and s2dm's own takes the layer. Whatever runs, every output stays within float32
+  // accuracy of the float64 result.
   const cpu::ConvGeometry g{16, 64, 16, 16, 64, 3, 3, 16, 16, 1, 1, 1};
   const cpu::ConvGeometry few_tiles{7, 64, 8, 8, 64, 3, 3, 8, 8, 1, 1, 1};  // 28 tiles
   const cpu::ConvGeometry enough_tiles{8, 64, 8, 8, 64, 3, 3, 8, 8, 1, 1, 1};  // 32 tiles
@@ -360,12 +360,14 @@ TEST_CASE("conv2d: oneDNN's Winograd convolutions are as accurate as float32 nee
   CHECK(cpu::onednn_conv_kernels(few_channels).find("wino") == std::string::npos);
   INFO("oneDNN ISA " << cpu::onednn_isa() << "; " << cpu::conv_library());
   CHECK(cpu::conv_library().find(" on " + cpu::onednn_isa()) != std::string::npos);
+  CHECK(all_winograd(auto_kernels));
   if (cpu::onednn_has_avx512_core()) {
-    CHECK(all_winograd(auto_kernels));
     CHECK(all_winograd(cpu::onednn_conv_kernels(enough_tiles)));
-  } else {
-    CHECK(auto_kernels.find("wino") == std::string::npos);
-    CHECK(cpu::conv_library().find("its Winograd needs AVX-512") != std::string::npos);
+    CHECK(auto_kernels.find("s2dm_wino") == std::string::npos);
+  } else {  // s2dm's own Winograd (conv3x3_winograd.h), which needs 64 tiles
+    CHECK(auto_kernels == "s2dm_wino_4x3 | s2dm_wino_4x3 | s2dm_wino_4x3");
+    CHECK(cpu::onednn_conv_kernels(enough_tiles).find("wino") == std::string::npos);
+    CHECK(cpu::conv_library().find("s2dm's Winograd for 3x3 where it pays") != std::string::npos);
   }
 
   Tensor x = randn64({g.n, g.ci, g.h, g.w}, 1300, 1.0, 0.0, false);

@@ -26,6 +26,7 @@
 #include <dnnl.hpp>
 #include <omp.h>
 
+#include "engine/cpu/conv3x3_winograd.h"
 #include "engine/error.h"
 
 namespace s2dm::cpu {
@@ -267,10 +268,12 @@ ConvPath path_from_env() {
   if (v == nullptr || *v == '\0' || std::strcmp(v, "auto") == 0) return ConvPath::onednn_auto;
   if (std::strcmp(v, "direct") == 0) return ConvPath::onednn_direct;
   if (std::strcmp(v, "winograd") == 0) return ConvPath::onednn_winograd;
+  if (std::strcmp(v, "s2dm-winograd") == 0) return ConvPath::s2dm_winograd;
   if (std::strcmp(v, "native") == 0) return ConvPath::native;
   fail("S2DM_CONV='{}' is not a convolution path: use auto (oneDNN, Winograd for 3x3 where it "
        "pays; the default), direct (oneDNN's direct kernels only), winograd (Winograd wherever "
-       "oneDNN has it) or native (im2col + OpenBLAS)",
+       "there is one), s2dm-winograd (s2dm's Winograd for every 3x3 stride-1 convolution) or "
+       "native (im2col + OpenBLAS)",
        v);
 }
 
@@ -318,14 +321,37 @@ std::string conv_library() {
   switch (conv_path()) {
     case ConvPath::onednn_direct: return lib + ", direct kernels (S2DM_CONV=direct)";
     case ConvPath::onednn_winograd:
-      return lib + ", Winograd wherever it has it (S2DM_CONV=winograd)";
+      return lib + (onednn_has_avx512_core()
+                        ? ", Winograd wherever it has it (S2DM_CONV=winograd)"
+                        : "; s2dm's Winograd for every 3x3 (S2DM_CONV=winograd)");
+    case ConvPath::s2dm_winograd:
+      return lib + "; s2dm's Winograd for every 3x3 (S2DM_CONV=s2dm-winograd)";
     default:
-      return lib + (onednn_has_avx512_core() ? ", Winograd for 3x3 where it pays"
-                                             : ", direct kernels (its Winograd needs AVX-512)");
+      return lib + (onednn_has_avx512_core()
+                        ? ", Winograd for 3x3 where it pays"
+                        : ", direct kernels; s2dm's Winograd for 3x3 where it pays (oneDNN's "
+                          "needs AVX-512)");
+  }
+}
+
+int s2dm_winograd_tile(const ConvGeometry& g) {
+  const bool shape = g.kh == 3 && g.kw == 3 && g.stride == 1 && g.pad_h == 1 && g.pad_w == 1 &&
+                     g.n > 0 && g.ci > 0 && g.co > 0;
+  if (!shape) return 0;
+  const int pays = winograd_tile({g.n, g.ci, g.co, g.h, g.w});
+  switch (conv_path()) {
+    case ConvPath::s2dm_winograd: return pays != 0 ? pays : 4;
+    case ConvPath::onednn_winograd: return onednn_has_avx512_core() ? 0 : (pays != 0 ? pays : 4);
+    case ConvPath::onednn_auto: return onednn_has_avx512_core() ? 0 : pays;
+    default: return 0;
   }
 }
 
 std::string onednn_conv_kernels(const ConvGeometry& g) {
+  if (const int m = s2dm_winograd_tile(g); m != 0) {
+    const std::string k = "s2dm_wino_" + std::to_string(m) + "x3";
+    return k + " | " + k + " | " + k;
+  }
   if (!onednn_conv_applies(g)) return "";
   try {
     Primitives& p = primitives_for(g);

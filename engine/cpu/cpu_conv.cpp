@@ -1,5 +1,7 @@
 // CPU 2-D convolution (cross-correlation, NCHW) forward and backward. Float32 runs on oneDNN
-// (conv_onednn.h) where it applies; otherwise, and always in float64, im2col + OpenBLAS GEMM,
+// (conv_onednn.h) where it applies, or, for 3x3 stride-1 padding-1 layers below AVX-512, on
+// s2dm's Winograd kernels where they pay (conv3x3_winograd.h); otherwise, and always in float64,
+// im2col + OpenBLAS GEMM,
 // except float32 3x3 stride-1 padding-1 convolutions of 16- and 32-wide images, whose forward and
 // input gradient run the direct kernel of conv3x3_direct.cpp (about 1.3-1.8x the GEMM path there).
 //
@@ -43,6 +45,7 @@
 #include <type_traits>
 
 #include "engine/cpu/conv3x3_direct.h"
+#include "engine/cpu/conv3x3_winograd.h"
 #include "engine/cpu/conv_onednn.h"
 #include "engine/cpu/cpu_backend.h"
 #include "engine/cpu/dispatch.h"
@@ -509,6 +512,14 @@ void CpuBackend::conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& 
   const Geometry g = geometry_of(x, w, p);
   S2DM_CHECK(y.shape() == Shape({g.n, g.co, g.ho, g.wo}), "conv2d backend: output {} for x {} w {}",
              y.str(), x.str(), w.str());
+  if (const int m = x.dtype() == DType::F32 ? cpu::s2dm_winograd_tile(onednn_geometry(g)) : 0; m != 0) {
+    BlasSingleThreaded blas_guard(true);
+    cpu::winograd_conv3x3_forward<float>(m, {g.n, g.ci, g.co, g.h, g.w}, x.data<float>(),
+                                         w.data<float>(),
+                                         bias.defined() ? bias.data<float>() : nullptr,
+                                         y.data<float>());
+    return;
+  }
   if (x.dtype() == DType::F32 && cpu::onednn_conv_applies(onednn_geometry(g))) {
     cpu::onednn_conv_forward(onednn_geometry(g), x.data<float>(), w.data<float>(),
                              bias.defined() ? bias.data<float>() : nullptr, y.data<float>(),
@@ -527,6 +538,18 @@ void CpuBackend::conv2d_backward(const Tensor& x, const Tensor& w, const Tensor&
   const Geometry g = geometry_of(x, w, p);
   S2DM_CHECK(dy.shape() == Shape({g.n, g.co, g.ho, g.wo}),
              "conv2d backend: output gradient {} for x {} w {}", dy.str(), x.str(), w.str());
+  if (const int m = x.dtype() == DType::F32 ? cpu::s2dm_winograd_tile(onednn_geometry(g)) : 0; m != 0) {
+    const cpu::Conv3x3Shape s{g.n, g.ci, g.co, g.h, g.w};
+    BlasSingleThreaded blas_guard(true);
+    if (dw.defined())
+      cpu::winograd_conv3x3_weight_grad<float>(m, s, x.data<float>(), dy.data<float>(),
+                                               dw.data<float>());
+    if (dx.defined())
+      cpu::winograd_conv3x3_input_grad<float>(m, s, w.data<float>(), dy.data<float>(),
+                                              dx.data<float>());
+    if (dbias.defined()) bias_grad<float>(g, dy.data<float>(), dbias.data<float>());
+    return;
+  }
   if (x.dtype() == DType::F32 && cpu::onednn_conv_applies(onednn_geometry(g))) {
     const auto out = [](Tensor& t) { return t.defined() ? t.data<float>() : nullptr; };
     cpu::onednn_conv_backward(onednn_geometry(g), x.data<float>(), w.data<float>(),

@@ -1,0 +1,457 @@
+// Winograd F(m×m, 3×3) convolutions (conv3x3_winograd.h).
+//
+// In 1-D a tile of m outputs of a 3-tap correlation is y = Aᵀ[(G g) ⊙ (Bᵀ d)] over an input
+// tile d of α = m + 2 values; in 2-D, Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A. Summed over input channels,
+// each of the α² transformed positions ξ is a GEMM:
+//   forward          M[ξ](Co×T) = U[ξ](Co×Ci) · V[ξ](Ci×T),   U = G w Gᵀ, V = Bᵀ x B per tile,
+//   input gradient   the same with w transposed and turned 180° (a 3x3 padding-1 convolution
+//                    of dy), so it shares the forward's code,
+//   weight gradient  Z[ξ](Co×Ci) = Y[ξ](Co×T) · V[ξ]ᵀ with Y = A dy Aᵀ per output tile, and
+//                    dw = Gᵀ Z G: the derivative of Σ dy·Y through the same bilinear form.
+// T is every tile of every sample; tiles past the image's edge read zeros and write nothing.
+//
+// Transforms run L tiles (or channels) at once, one per SIMD lane, on small local arrays; the
+// GEMMs are independent per ξ and spread over the OpenMP team, each single-threaded in OpenBLAS.
+// Every output element comes from one GEMM and one transform in a fixed order, so results do not
+// depend on the thread count.
+#include "engine/cpu/conv3x3_winograd.h"
+
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+namespace s2dm::cpu {
+
+namespace {
+
+using std::size_t;
+
+// Tiles or channels transformed together, one per SIMD lane.
+constexpr int L = 16;
+
+template <size_t R, size_t C>
+using Mat = std::array<std::array<double, C>, R>;
+
+template <size_t R, size_t C>
+constexpr Mat<C, R> transpose(const Mat<R, C>& a) {
+  Mat<C, R> t{};
+  for (size_t i = 0; i < R; ++i)
+    for (size_t j = 0; j < C; ++j) t[j][i] = a[i][j];
+  return t;
+}
+
+// The F(m, 3) matrices, Toom-Cook on the interpolation points 0, ±1 and ∞ for m = 2, and
+// 0, ±1, 1/2, -2 and ∞ for m = 4: against the usual 0, ±1, ±2 these cut float32's error at UNet
+// shapes 2.5-4x (about 4e-6 of the largest value, test_conv_winograd.cpp). Bᵀ follows from G
+// and Aᵀ, as the one matrix for which Aᵀ[(G g) ⊙ (Bᵀ d)] is the correlation of d and g.
+template <int M>
+struct Tile;
+template <>
+struct Tile<2> {
+  static constexpr int kAlpha = 4;
+  static constexpr Mat<4, 4> BT = {{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}}};
+  static constexpr Mat<4, 3> G = {{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}};
+  static constexpr Mat<2, 4> AT = {{{1, 1, 1, 0}, {0, 1, -1, -1}}};
+};
+template <>
+struct Tile<4> {
+  static constexpr int kAlpha = 6;
+  static constexpr Mat<6, 6> BT = {{{1, -1.5, -2, 1.5, 1, 0},
+                                    {0, -1, 0.5, 2.5, 1, 0},
+                                    {0, 1, -2.5, 0.5, 1, 0},
+                                    {0, -2, -1, 2, 1, 0},
+                                    {0, 0.5, -1, -0.5, 1, 0},
+                                    {0, 1, -1.5, -2, 1.5, 1}}};
+  static constexpr Mat<6, 3> G = {{{1, 0, 0},
+                                   {1.0 / 3, 1.0 / 3, 1.0 / 3},
+                                   {-1.0 / 3, 1.0 / 3, -1.0 / 3},
+                                   {-16.0 / 15, -8.0 / 15, -4.0 / 15},
+                                   {1.0 / 15, -2.0 / 15, 4.0 / 15},
+                                   {0, 0, 1}}};
+  static constexpr Mat<4, 6> AT = {{{1, 1, 1, 1, 1, 0},
+                                    {0, 1, -1, 0.5, -2, 0},
+                                    {0, 1, 1, 0.25, 4, 0},
+                                    {0, 1, -1, 0.125, -8, 1}}};
+};
+
+// An R×C block of L-lane values.
+template <typename T, size_t R, size_t C>
+using Block = T[R][C][L];
+
+// dst[0, lanes) = src[0, lanes); the rest of dst's L lanes, if `fill`, zero. A full group is a
+// fixed-length loop (vector moves; a variable-length std::copy becomes a memmove call).
+template <typename T>
+inline void copy_lanes(const T* src, int lanes, T* dst, bool fill = false) {
+  if (lanes == L) {
+    for (int l = 0; l < L; ++l) dst[l] = src[l];
+    return;
+  }
+  for (int l = 0; l < lanes; ++l) dst[l] = src[l];
+  if (fill)
+    for (int l = lanes; l < L; ++l) dst[l] = T(0);
+}
+
+// f(0), f(1), ..., f(N-1), each index a compile-time constant.
+template <size_t N, typename F>
+inline void static_for(F&& f) {
+  [&]<size_t... I>(std::index_sequence<I...>) {
+    (f(std::integral_constant<size_t, I>{}), ...);
+  }(std::make_index_sequence<N>{});
+}
+
+// out = a · in (a: R×K, in: K×C). The matrix is a template argument so that its zeros cost
+// nothing and its ±1 entries become additions: the transforms are then a few vector operations
+// per value, not a general small matrix product.
+template <const auto& a, typename T, size_t K, size_t C, size_t R>
+inline void left(const Block<T, K, C>& in, Block<T, R, C>& out) {
+  static_for<R>([&](auto i) {
+    for (size_t j = 0; j < C; ++j) {
+      T acc[L] = {};
+      static_for<K>([&](auto k) {
+        constexpr T c = static_cast<T>(a[i][k]);
+        if constexpr (c != 0) {
+#pragma omp simd
+          for (int l = 0; l < L; ++l) acc[l] += c * in[k][j][l];
+        }
+      });
+      std::copy(acc, acc + L, out[i][j]);
+    }
+  });
+}
+
+// out = in · bᵀ (in: R×K, b: C×K).
+template <const auto& b, typename T, size_t R, size_t K, size_t C>
+inline void right(const Block<T, R, K>& in, Block<T, R, C>& out) {
+  for (size_t i = 0; i < R; ++i)
+    static_for<C>([&](auto j) {
+      T acc[L] = {};
+      static_for<K>([&](auto k) {
+        constexpr T c = static_cast<T>(b[j][k]);
+        if constexpr (c != 0) {
+#pragma omp simd
+          for (int l = 0; l < L; ++l) acc[l] += c * in[i][k][l];
+        }
+      });
+      std::copy(acc, acc + L, out[i][j]);
+    });
+}
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// The tiling of an h×w image (the output's, equal to the input's here) over n samples; tile t
+// is (sample, tile row, tile column) in that order.
+template <int M>
+struct Tiling {
+  int64_t n, h, w, th, tw;
+  Tiling(int64_t n_, int64_t h_, int64_t w_)
+      : n(n_), h(h_), w(w_), th(ceil_div(h_, M)), tw(ceil_div(w_, M)) {}
+  int64_t tiles() const { return n * th * tw; }
+  int64_t plane() const { return h * w; }
+};
+
+// d = the R×R patch at (y0, x0) of `lanes` channels whose planes start at p, `plane` apart; zeros
+// outside the h×w image and in the lanes past the last channel. The lanes are channels, so one
+// bounds test covers them all.
+template <int R, typename T>
+inline void load_patch(const T* p, int64_t plane, int lanes, int64_t h, int64_t w, int64_t y0,
+                       int64_t x0, Block<T, R, R>& d) {
+  for (int r = 0; r < R; ++r) {
+    const int64_t y = y0 + r;
+    for (int cx = 0; cx < R; ++cx) {
+      const int64_t x = x0 + cx;
+      T* lane = d[r][cx];
+      if (y < 0 || y >= h || x < 0 || x >= w) {
+        std::fill(lane, lane + L, T(0));
+        continue;
+      }
+      const T* q = p + y * w + x;
+      if (lanes == L) {
+        for (int l = 0; l < L; ++l) lane[l] = q[l * plane];
+        continue;
+      }
+      for (int l = 0; l < L; ++l) lane[l] = l < lanes ? q[l * plane] : T(0);
+    }
+  }
+}
+
+// Writes block b (A×A positions of `lanes` channels) to X[ξ][t][c0..], X being [α²][tiles][C].
+template <int A, typename T>
+inline void store_positions(const Block<T, A, A>& b, int lanes, int64_t tiles, int64_t C,
+                            int64_t t, int64_t c0, T* X) {
+  for (int i = 0; i < A; ++i)
+    for (int j = 0; j < A; ++j)
+      copy_lanes(b[i][j], lanes, X + ((i * A + j) * tiles + t) * C + c0);
+}
+
+// V[ξ][t][c] = (Bᵀ d B)[ξ] for each tile t and channel c of src [n, C, h, w], where d is the
+// tile's α×α input patch (one pixel of padding, zeros outside the image).
+template <int M, typename T>
+void transform_input(const Tiling<M>& tl, int64_t C, const T* src, T* V) {
+  constexpr int A = Tile<M>::kAlpha;
+  const int64_t tiles = tl.tiles(), plane = tl.plane(), blocks = ceil_div(C, L);
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t s = 0; s < tl.n; ++s)
+    for (int64_t cb = 0; cb < blocks; ++cb) {
+      const int64_t c0 = cb * L;
+      const int lanes = static_cast<int>(std::min<int64_t>(L, C - c0));
+      const T* p = src + (s * C + c0) * plane;
+      for (int64_t ty = 0; ty < tl.th; ++ty)
+        for (int64_t tx = 0; tx < tl.tw; ++tx) {
+          Block<T, A, A> d, t, v;
+          load_patch<A>(p, plane, lanes, tl.h, tl.w, ty * M - 1, tx * M - 1, d);
+          left<Tile<M>::BT>(d, t);
+          right<Tile<M>::BT>(t, v);
+          store_positions<A>(v, lanes, tiles, C, (s * tl.th + ty) * tl.tw + tx, c0, V);
+        }
+    }
+}
+
+// Y[ξ][t][c] = (A dy Aᵀ)[ξ] for each tile t and channel c of dy [n, C, h, w], where dy is the
+// tile's m×m outputs (zeros past the image's edge).
+template <int M, typename T>
+void transform_output_grad(const Tiling<M>& tl, int64_t C, const T* dy, T* Y) {
+  constexpr int A = Tile<M>::kAlpha;
+  static constexpr Mat<A, M> kA = transpose(Tile<M>::AT);
+  const int64_t tiles = tl.tiles(), plane = tl.plane(), blocks = ceil_div(C, L);
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t s = 0; s < tl.n; ++s)
+    for (int64_t cb = 0; cb < blocks; ++cb) {
+      const int64_t c0 = cb * L;
+      const int lanes = static_cast<int>(std::min<int64_t>(L, C - c0));
+      const T* p = dy + (s * C + c0) * plane;
+      for (int64_t ty = 0; ty < tl.th; ++ty)
+        for (int64_t tx = 0; tx < tl.tw; ++tx) {
+          Block<T, M, M> d;
+          Block<T, A, M> t;
+          Block<T, A, A> v;
+          load_patch<M>(p, plane, lanes, tl.h, tl.w, ty * M, tx * M, d);
+          left<kA>(d, t);
+          right<kA>(t, v);
+          store_positions<A>(v, lanes, tiles, C, (s * tl.th + ty) * tl.tw + tx, c0, Y);
+        }
+    }
+}
+
+// dst [n, C, h, w] = (Aᵀ X A) per tile, plus bias[c] (bias may be null), from X[ξ][t][c].
+template <int M, typename T>
+void transform_output(const Tiling<M>& tl, int64_t C, const T* X, const T* bias, T* dst) {
+  constexpr int A = Tile<M>::kAlpha;
+  const int64_t tiles = tl.tiles(), plane = tl.plane(), blocks = ceil_div(C, L);
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t s = 0; s < tl.n; ++s)
+    for (int64_t cb = 0; cb < blocks; ++cb) {
+      const int64_t c0 = cb * L;
+      const int lanes = static_cast<int>(std::min<int64_t>(L, C - c0));
+      T b[L] = {};
+      if (bias != nullptr) std::copy(bias + c0, bias + c0 + lanes, b);
+      T* p = dst + (s * C + c0) * plane;
+      for (int64_t ty = 0; ty < tl.th; ++ty)
+        for (int64_t tx = 0; tx < tl.tw; ++tx) {
+          const int64_t tile = (s * tl.th + ty) * tl.tw + tx;
+          Block<T, A, A> x;
+          for (int i = 0; i < A; ++i)
+            for (int j = 0; j < A; ++j) {
+              const T* src = X + ((i * A + j) * tiles + tile) * C + c0;
+              copy_lanes(src, lanes, x[i][j], true);
+            }
+          Block<T, M, A> t;
+          Block<T, M, M> y;
+          left<Tile<M>::AT>(x, t);
+          right<Tile<M>::AT>(t, y);
+          const int rows = static_cast<int>(std::min<int64_t>(M, tl.h - ty * M));
+          const int cols = static_cast<int>(std::min<int64_t>(M, tl.w - tx * M));
+          for (int l = 0; l < lanes; ++l) {
+            T* q = p + l * plane + ty * M * tl.w + tx * M;
+            for (int r = 0; r < rows; ++r)
+              for (int cx = 0; cx < cols; ++cx) q[r * tl.w + cx] = y[r][cx][l] + b[l];
+          }
+        }
+    }
+}
+
+// Where weight (p, q, ky, kx) of a [P, Q, 3, 3] view lies in a weight tensor: p·sp + q·sq +
+// base + ky·sky + kx·skx. The forward reads w[co][ci] as is; the input gradient reads it
+// transposed and turned 180° (base 8, taps stepping backwards).
+struct WeightView {
+  int64_t P, Q, sp, sq, base, sky, skx;
+};
+
+// U[ξ][q][p] = (G g Gᵀ)[ξ] for each 3x3 kernel g = view(p, q). The lanes are L consecutive p;
+// q runs innermost so that each lane walks its weights in order (the forward's lanes are
+// output channels, Ci·9 floats apart: across q they would touch L pages per load).
+template <int M, typename T>
+void transform_weights(const WeightView& wv, const T* w, T* U) {
+  constexpr int A = Tile<M>::kAlpha;
+  const int64_t pq = wv.P * wv.Q;
+#pragma omp parallel for schedule(static)
+  for (int64_t p0 = 0; p0 < wv.P; p0 += L)
+    for (int64_t q = 0; q < wv.Q; ++q) {
+      const int lanes = static_cast<int>(std::min<int64_t>(L, wv.P - p0));
+      Block<T, 3, 3> g;
+      for (int ky = 0; ky < 3; ++ky)
+        for (int kx = 0; kx < 3; ++kx) {
+          const T* src = w + p0 * wv.sp + q * wv.sq + wv.base + ky * wv.sky + kx * wv.skx;
+          for (int l = 0; l < L; ++l) g[ky][kx][l] = l < lanes ? src[l * wv.sp] : T(0);
+        }
+      Block<T, A, 3> t;
+      Block<T, A, A> u;
+      left<Tile<M>::G>(g, t);
+      right<Tile<M>::G>(t, u);
+      for (int i = 0; i < A; ++i)
+        for (int j = 0; j < A; ++j)
+          copy_lanes(u[i][j], lanes, U + (i * A + j) * pq + q * wv.P + p0);
+    }
+}
+
+// dw[co][ci] = Gᵀ Z G from Z[ξ][co][ci].
+template <int M, typename T>
+void finish_weight_grad(int64_t co, int64_t ci, const T* Z, T* dw) {
+  constexpr int A = Tile<M>::kAlpha;
+  static constexpr Mat<3, A> kGT = transpose(Tile<M>::G);
+  const int64_t pq = co * ci;
+#pragma omp parallel for schedule(static)
+  for (int64_t o = 0; o < co; ++o)
+    for (int64_t i0 = 0; i0 < ci; i0 += L) {
+      const int lanes = static_cast<int>(std::min<int64_t>(L, ci - i0));
+      Block<T, A, A> z;
+      for (int i = 0; i < A; ++i)
+        for (int j = 0; j < A; ++j) {
+          copy_lanes(Z + (i * A + j) * pq + o * ci + i0, lanes, z[i][j], true);
+        }
+      Block<T, 3, A> t;
+      Block<T, 3, 3> k;
+      left<kGT>(z, t);
+      right<kGT>(t, k);
+      for (int l = 0; l < lanes; ++l) {
+        T* dst = dw + (o * ci + i0 + l) * 9;
+        for (int ky = 0; ky < 3; ++ky)
+          for (int kx = 0; kx < 3; ++kx) dst[ky * 3 + kx] = k[ky][kx][l];
+      }
+    }
+}
+
+// Row-major c = op(a) · op(b) (beta 0), one thread.
+void gemm(bool ta, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+          int64_t ldb, float* c, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, CblasNoTrans, static_cast<int>(m),
+              static_cast<int>(n), static_cast<int>(k), 1.0f, a, static_cast<int>(lda), b,
+              static_cast<int>(ldb), 0.0f, c, static_cast<int>(ldc));
+}
+void gemm(bool ta, int64_t m, int64_t n, int64_t k, const double* a, int64_t lda,
+          const double* b, int64_t ldb, double* c, int64_t ldc) {
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, CblasNoTrans, static_cast<int>(m),
+              static_cast<int>(n), static_cast<int>(k), 1.0, a, static_cast<int>(lda), b,
+              static_cast<int>(ldb), 0.0, c, static_cast<int>(ldc));
+}
+
+// c[ξ] (rows × cols) = op(a[ξ]) · b[ξ] (inner dimension k) for the `count` positions, every
+// matrix dense and row-major; op(a) = aᵀ when ta (a[ξ] is then k × rows). Rows go in blocks of
+// kRowBlock so that large layers give the team more tasks than positions; a fixed block (not
+// one sized by the team) keeps the results independent of the thread count.
+constexpr int64_t kRowBlock = 128;
+
+template <typename T>
+void batched_gemm(int count, bool ta, int64_t rows, int64_t cols, int64_t k, const T* a,
+                  const T* b, T* c) {
+  const int64_t blocks = ceil_div(rows, kRowBlock), tasks = count * blocks;
+  const int64_t lda = ta ? rows : k;
+#pragma omp parallel for schedule(dynamic)
+  for (int64_t t = 0; t < tasks; ++t) {
+    const int64_t xi = t / blocks, r0 = (t % blocks) * kRowBlock;
+    const int64_t r1 = std::min(rows, r0 + kRowBlock);
+    const T* ax = a + xi * rows * k + (ta ? r0 : r0 * k);
+    gemm(ta, r1 - r0, cols, k, ax, lda, b + xi * k * cols, cols, c + xi * rows * cols + r0 * cols,
+         cols);
+  }
+}
+
+// One buffer per calling thread and type that only grows: steady-state training allocates
+// nothing (large fresh allocations would page-fault on every call).
+template <typename T>
+T* scratch(int64_t count) {
+  thread_local std::vector<T> buf;
+  if (static_cast<int64_t>(buf.size()) < count) buf.resize(static_cast<size_t>(count));
+  return buf.data();
+}
+
+// A 3x3 padding-1 convolution of src [n, cin, h, w] into dst [n, cout, h, w] with the weights
+// seen through wv (P = cout, Q = cin).
+template <int M, typename T>
+void convolve(const Tiling<M>& tl, int64_t cin, int64_t cout, const T* src, const WeightView& wv,
+              const T* w, const T* bias, T* dst) {
+  constexpr int A2 = Tile<M>::kAlpha * Tile<M>::kAlpha;
+  const int64_t tiles = tl.tiles();
+  T* U = scratch<T>(A2 * (cin * cout + tiles * cin + tiles * cout));
+  T* V = U + A2 * cin * cout;
+  T* X = V + A2 * tiles * cin;
+  transform_weights<M>(wv, w, U);
+  transform_input<M>(tl, cin, src, V);
+  batched_gemm(A2, false, tiles, cout, cin, V, U, X);  // X[ξ] = V[ξ] · U[ξ]
+  transform_output<M>(tl, cout, X, bias, dst);
+}
+
+template <int M, typename T>
+void weight_grad(const Conv3x3Shape& s, const T* x, const T* dy, T* dw) {
+  constexpr int A2 = Tile<M>::kAlpha * Tile<M>::kAlpha;
+  const Tiling<M> tl(s.n, s.h, s.w);
+  const int64_t tiles = tl.tiles();
+  T* V = scratch<T>(A2 * (tiles * s.ci + tiles * s.co + s.co * s.ci));
+  T* Y = V + A2 * tiles * s.ci;
+  T* Z = Y + A2 * tiles * s.co;
+  transform_input<M>(tl, s.ci, x, V);
+  transform_output_grad<M>(tl, s.co, dy, Y);
+  batched_gemm(A2, true, s.co, s.ci, tiles, Y, V, Z);  // Z[ξ] = Y[ξ]ᵀ · V[ξ]
+  finish_weight_grad<M>(s.co, s.ci, Z, dw);
+}
+
+}  // namespace
+
+int winograd_tile(const Conv3x3Shape& s) {
+  // Products with fewer than 64 tiles, or on fewer than 32 channels either side, are too small
+  // for OpenBLAS to reach its speed; m = 2 keeps 4x the tiles of m = 4 for small images.
+  if (s.ci < 32 || s.co < 32) return 0;
+  if (s.n * ceil_div(s.h, 4) * ceil_div(s.w, 4) >= 64) return 4;
+  return 0;
+}
+
+template <typename T>
+void winograd_conv3x3_forward(int m, const Conv3x3Shape& s, const T* x, const T* w,
+                              const T* bias, T* y) {
+  const WeightView wv{s.co, s.ci, s.ci * 9, 9, 0, 3, 1};
+  if (m == 2) return convolve(Tiling<2>(s.n, s.h, s.w), s.ci, s.co, x, wv, w, bias, y);
+  convolve(Tiling<4>(s.n, s.h, s.w), s.ci, s.co, x, wv, w, bias, y);
+}
+
+template <typename T>
+void winograd_conv3x3_input_grad(int m, const Conv3x3Shape& s, const T* w, const T* dy, T* dx) {
+  const WeightView wv{s.ci, s.co, 9, s.ci * 9, 8, -3, -1};
+  const T* none = nullptr;
+  if (m == 2) return convolve(Tiling<2>(s.n, s.h, s.w), s.co, s.ci, dy, wv, w, none, dx);
+  convolve(Tiling<4>(s.n, s.h, s.w), s.co, s.ci, dy, wv, w, none, dx);
+}
+
+template <typename T>
+void winograd_conv3x3_weight_grad(int m, const Conv3x3Shape& s, const T* x, const T* dy, T* dw) {
+  if (m == 2) return weight_grad<2>(s, x, dy, dw);
+  weight_grad<4>(s, x, dy, dw);
+}
+
+template void winograd_conv3x3_forward(int, const Conv3x3Shape&, const float*, const float*,
+                                       const float*, float*);
+template void winograd_conv3x3_forward(int, const Conv3x3Shape&, const double*, const double*,
+                                       const double*, double*);
+template void winograd_conv3x3_input_grad(int, const Conv3x3Shape&, const float*, const float*,
+                                          float*);
+template void winograd_conv3x3_input_grad(int, const Conv3x3Shape&, const double*, const double*,
+                                          double*);
+template void winograd_conv3x3_weight_grad(int, const Conv3x3Shape&, const float*, const float*,
+                                           float*);
+template void winograd_conv3x3_weight_grad(int, const Conv3x3Shape&, const double*,
+                                           const double*, double*);
+
+}  // namespace s2dm::cpu
