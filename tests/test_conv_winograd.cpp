@@ -133,3 +133,33 @@ TEST_CASE("winograd: results do not depend on the thread count", "[conv][winogra
     }
   }
 }
+
+TEST_CASE("winograd: where it pays, and the backend runs it", "[conv][winograd]") {
+  // The rule: 64 channels either side and 32 4x4 output tiles.
+  CHECK(cpu::winograd_tile({8, 64, 64, 8, 8}) == 4);     // 32 tiles
+  CHECK(cpu::winograd_tile({7, 64, 64, 8, 8}) == 0);     // 28
+  CHECK(cpu::winograd_tile({2, 64, 256, 15, 16}) == 4);  // 32, a partial tile row
+  CHECK(cpu::winograd_tile({32, 32, 64, 32, 32}) == 0);  // 32 input channels
+  CHECK(cpu::winograd_tile({32, 64, 32, 32, 32}) == 0);  // 32 output channels
+
+  // On S2DM_CONV=s2dm-winograd conv2d is these kernels, bit for bit, on any ISA; a layer that
+  // is not 3x3 stride-1 padding-1 stays where it was.
+  const cpu::Conv3x3Shape s{2, 24, 40, 9, 11};
+  Tensor x = randn64({s.n, s.ci, s.h, s.w}, 995, 1.0, 0.0, false).to(DType::F32);
+  Tensor w = randn64({s.co, s.ci, 3, 3}, 996, 0.1, 0.0, false).to(DType::F32);
+  Tensor b = randn64({s.co}, 997, 1.0, 0.0, false).to(DType::F32);
+  Tensor r = randn64({s.n, s.co, s.h, s.w}, 998, 1.0, 0.0, false).to(DType::F32);
+  cpu::set_conv_path(cpu::ConvPath::s2dm_winograd);
+  const auto got = conv_and_grads(x, w, b, r);
+  const cpu::ConvGeometry g{s.n, s.ci, s.h, s.w, s.co, 3, 3, s.h, s.w, 1, 1, 1};
+  const cpu::ConvGeometry strided{s.n, s.ci, s.h, s.w, s.co, 3, 3, 4, 5, 2, 0, 0};
+  CHECK(cpu::onednn_conv_kernels(g) == "s2dm_wino_4x3 | s2dm_wino_4x3 | s2dm_wino_4x3");
+  CHECK(cpu::onednn_conv_kernels(strided).find("wino") == std::string::npos);
+  CHECK(cpu::conv_library().find("S2DM_CONV=s2dm-winograd") != std::string::npos);
+  cpu::set_conv_path(cpu::ConvPath::onednn_auto);
+  const auto want = winograd_and_grads<float>(4, x, w, b, r);
+  for (size_t i = 0; i < want.size(); ++i) {
+    INFO(kNames[i]);
+    CHECK(got[i] == want[i]);
+  }
+}

@@ -2,18 +2,24 @@
 //
 // In 1-D a tile of m outputs of a 3-tap correlation is y = Aᵀ[(G g) ⊙ (Bᵀ d)] over an input
 // tile d of α = m + 2 values; in 2-D, Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A. Summed over input channels,
-// each of the α² transformed positions ξ is a GEMM:
-//   forward          M[ξ](Co×T) = U[ξ](Co×Ci) · V[ξ](Ci×T),   U = G w Gᵀ, V = Bᵀ x B per tile,
+// each of the α² transformed positions ξ is a GEMM over all T tiles of all samples:
+//   forward          X[ξ](T×Co) = V[ξ](T×Ci) · U[ξ](Ci×Co),  V = Bᵀ x B per tile, U = G w Gᵀ,
+//                    then y = Aᵀ X A per tile;
 //   input gradient   the same with w transposed and turned 180° (a 3x3 padding-1 convolution
-//                    of dy), so it shares the forward's code,
-//   weight gradient  Z[ξ](Co×Ci) = Y[ξ](Co×T) · V[ξ]ᵀ with Y = A dy Aᵀ per output tile, and
-//                    dw = Gᵀ Z G: the derivative of Σ dy·Y through the same bilinear form.
-// T is every tile of every sample; tiles past the image's edge read zeros and write nothing.
+//                    of dy), so it shares the forward's code;
+//   weight gradient  Z[ξ](Co×Ci) = Y[ξ]ᵀ · V[ξ] with Y = A dy Aᵀ per tile, then dw = Gᵀ Z G:
+//                    the derivative of Σ dy·y through the same trilinear form.
+// Tiles past the image's edge read zeros and write nothing.
 //
-// Transforms run L tiles (or channels) at once, one per SIMD lane, on small local arrays; the
-// GEMMs are independent per ξ and spread over the OpenMP team, each single-threaded in OpenBLAS.
-// Every output element comes from one GEMM and one transform in a fixed order, so results do not
-// depend on the thread count.
+// Channels are the fastest index of V, X, Y and U, so a transform runs L channels at once, one
+// per SIMD lane: it gathers each channel's patch from its NCHW plane (one bounds test for all
+// lanes), and its matrices are template arguments, folded into a few vector operations. The
+// GEMMs are independent per position and row block and spread over the OpenMP team, each
+// single-threaded in OpenBLAS. Every output element comes from one GEMM and one transform in a
+// fixed order, so results do not depend on the thread count.
+//
+// The transformed operands are α²/m² = 2.25x the data they come from (U 4x the weights), so
+// where tiles are few the GEMMs stream U from memory and direct kernels win (winograd_tile).
 #include "engine/cpu/conv3x3_winograd.h"
 
 #include <cblas.h>
@@ -412,11 +418,12 @@ void weight_grad(const Conv3x3Shape& s, const T* x, const T* dy, T* dw) {
 }  // namespace
 
 int winograd_tile(const Conv3x3Shape& s) {
-  // Products with fewer than 64 tiles, or on fewer than 32 channels either side, are too small
-  // for OpenBLAS to reach its speed; m = 2 keeps 4x the tiles of m = 4 for small images.
-  if (s.ci < 32 || s.co < 32) return 0;
-  if (s.n * ceil_div(s.h, 4) * ceil_div(s.w, 4) >= 64) return 4;
-  return 0;
+  // Measured on AVX2 against oneDNN's direct kernels (bench_cpu_conv_gemm --winograd under
+  // ONEDNN_MAX_CPU_ISA=AVX2; docs/benchmarks.md): 1.1-2.2x from 64 channels either side and 32
+  // 4x4 tiles up; 32 channels or 16 tiles lose (0.7-0.9x forward), the transforms' memory
+  // traffic then outweighing the GEMMs' savings.
+  if (std::min(s.ci, s.co) < 64) return 0;
+  return s.n * ceil_div(s.h, 4) * ceil_div(s.w, 4) >= 32 ? 4 : 0;
 }
 
 template <typename T>
