@@ -3,9 +3,10 @@
 //   bench_cpu_conv_gemm [--threads T] [--runs R] [--warmup W] [--repeat K] [--no-torch]
 //   bench_cpu_conv_gemm --winograd [--threads T] [--runs R] [--warmup W] [--repeat K]
 //
-// --winograd times the shapes either side of the rule that picks oneDNN's Winograd kernels
-// (engine/cpu/conv_onednn.h) on Winograd and on direct, alternating the two K times in one run,
-// and prints the speed-up and which of the two the default path picks.
+// --winograd times the shapes either side of the rule that picks Winograd kernels (oneDNN's from
+// AVX-512 up, s2dm's own below: engine/cpu/conv_onednn.h) on Winograd and on direct, alternating
+// the two K times in one run, and prints the speed-up and which of the two the default path
+// picks. Where oneDNN has Winograd, s2dm's own (S2DM_CONV=s2dm-winograd) is timed beside it.
 //
 // Every case is float32. Forward runs under NoGradGuard; backward is the recorded node's backward
 // alone (dx, dW and db from the output gradient, no accumulation into .grad), which is what the
@@ -262,17 +263,22 @@ void print_row(const std::string& name, double ours, const Timing* ref, double f
 }
 
 // The Winograd rule's evidence: each case on Winograd (S2DM_CONV=winograd) and on direct
-// (S2DM_CONV=direct), with the kernel the default path picks.
+// (S2DM_CONV=direct), with the kernel the default path picks; where that Winograd is oneDNN's,
+// s2dm's own as well (S2DM_CONV=s2dm-winograd).
 void compare_winograd(const Options& o) {
-  std::printf("S2DM_CONV=winograd against S2DM_CONV=direct, alternating, best of %d each; ms\n\n",
-              o.repeat);
-  std::printf("%-28s %5s %-10s %9s %9s %6s %9s %9s %6s\n", "case", "tiles", "default", "wino fwd",
+  const bool third = cpu::onednn_has_avx512_core();
+  std::printf("S2DM_CONV=winograd against S2DM_CONV=direct%s, alternating, best of %d each; ms\n\n",
+              third ? " and s2dm-winograd" : "", o.repeat);
+  std::printf("%-28s %5s %-10s %9s %9s %6s %9s %9s %6s", "case", "tiles", "default", "wino fwd",
               "direct", "gain", "wino bwd", "direct", "gain");
-  const cpu::ConvPath paths[] = {cpu::ConvPath::onednn_winograd, cpu::ConvPath::onednn_direct};
+  std::printf(third ? " %9s %9s\n" : "\n", "s2dm fwd", "s2dm bwd");
+  const cpu::ConvPath paths[] = {cpu::ConvPath::onednn_winograd, cpu::ConvPath::onednn_direct,
+                                 cpu::ConvPath::s2dm_winograd};
+  const int count = third ? 3 : 2;
   for (const ConvCase& c : kWinogradCases) {
-    Timing best[2];
+    Timing best[3];
     for (int rep = 0; rep < o.repeat; ++rep)
-      for (int i = 0; i < 2; ++i) {
+      for (int i = 0; i < count; ++i) {
         cpu::set_conv_path(paths[i]);
         Generator gen(2026);
         const Timing t = time_conv(o, c, gen);
@@ -285,10 +291,12 @@ void compare_winograd(const Options& o) {
     const std::string kernels = cpu::onednn_conv_kernels(
         {c.n, c.ci, c.h, c.w, c.co, c.k, c.k, ho, wo, c.stride, c.pad, c.pad});
     const char* chosen = kernels.find("wino") != std::string::npos ? "Winograd" : "direct";
-    std::printf("%-28s %5lld %-10s %9.2f %9.2f %5.2fx %9.2f %9.2f %5.2fx\n", c.name,
+    std::printf("%-28s %5lld %-10s %9.2f %9.2f %5.2fx %9.2f %9.2f %5.2fx", c.name,
                 static_cast<long long>(c.n * ((ho + 3) / 4) * ((wo + 3) / 4)), chosen,
                 best[0].fwd * 1e3, best[1].fwd * 1e3, best[1].fwd / best[0].fwd,
                 best[0].bwd * 1e3, best[1].bwd * 1e3, best[1].bwd / best[0].bwd);
+    if (third) std::printf(" %9.2f %9.2f", best[2].fwd * 1e3, best[2].bwd * 1e3);
+    std::printf("\n");
   }
 }
 
