@@ -66,9 +66,11 @@ const char* kNames[] = {"y", "dx", "dw", "db"};
 TEST_CASE("winograd: float64 kernels agree with the im2col convolution", "[conv][winograd]") {
   // Images that are not whole tiles, rows of more tiles than one lane group (70 wide), channel
   // counts that are not whole lane groups, single pixels and channels, more output channels
-  // than one GEMM row block (130).
+  // than one GEMM row block (130), and more tiles than one pass takes (8 x 64x64: two passes
+  // for m = 4, three for m = 2).
   const cpu::Conv3x3Shape shapes[] = {{2, 5, 19, 7, 9},  {1, 17, 3, 5, 70}, {3, 32, 33, 8, 8},
-                                      {1, 1, 1, 1, 1},   {2, 3, 130, 6, 4}, {1, 2, 2, 2, 35}};
+                                      {1, 1, 1, 1, 1},   {2, 3, 130, 6, 4}, {1, 2, 2, 2, 35},
+                                      {8, 6, 5, 64, 64}};
   uint64_t seed = 900;
   for (const auto& s : shapes)
     for (int m : {2, 4}) {
@@ -115,7 +117,8 @@ TEST_CASE("winograd: float32 at UNet shapes is as accurate as float32 needs", "[
 }
 
 TEST_CASE("winograd: results do not depend on the thread count", "[conv][winograd]") {
-  const cpu::Conv3x3Shape s{3, 40, 200, 12, 20};  // two GEMM row blocks, 45 tiles of 4x4
+  // Two GEMM row blocks; 360 tiles of 4x4 in three passes, 1440 of 2x2 in six.
+  const cpu::Conv3x3Shape s{6, 40, 200, 24, 40};
   Tensor x = randn64({s.n, s.ci, s.h, s.w}, 990, 1.0, 0.0, false);
   Tensor w = randn64({s.co, s.ci, 3, 3}, 991, 0.1, 0.0, false);
   Tensor b = randn64({s.co}, 992, 1.0, 0.0, false);

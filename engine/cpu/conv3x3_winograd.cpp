@@ -110,47 +110,42 @@ inline void static_for(F&& f) {
   }(std::make_index_sequence<N>{});
 }
 
-// out = a · in (a: R×K, in: K×C). The matrix is a template argument so that its zeros cost
-// nothing and its ±1 entries become additions: the transforms are then a few vector operations
-// per value, not a general small matrix product.
-template <const auto& a, typename T, size_t K, size_t C, size_t R>
-inline void left(const Block<T, K, C>& in, Block<T, R, C>& out) {
-  static_for<R>([&](auto i) {
-    for (size_t j = 0; j < C; ++j) {
+// One side of a transform: out = a · in (kRows, a: R2×R) or out = in · aᵀ (a: C2×C). The
+// matrix is a template argument so that its zeros cost nothing and its ±1 entries become
+// additions: a transform is then a few vector operations per value, not a general small
+// matrix product.
+template <const auto& a, bool kRows, typename T, size_t R, size_t C, size_t R2, size_t C2>
+inline void apply(const Block<T, R, C>& in, Block<T, R2, C2>& out) {
+  constexpr size_t kOut = kRows ? R2 : C2, kIn = kRows ? R : C, kOther = kRows ? C : R;
+  static_for<kOut>([&](auto u) {
+    for (size_t v = 0; v < kOther; ++v) {
       T acc[L] = {};
-      static_for<K>([&](auto k) {
-        constexpr T c = static_cast<T>(a[i][k]);
+      static_for<kIn>([&](auto k) {
+        constexpr T c = static_cast<T>(a[u][k]);
         if constexpr (c != 0) {
+          const T* src = kRows ? in[k][v] : in[v][k];
 #pragma omp simd
-          for (int l = 0; l < L; ++l) acc[l] += c * in[k][j][l];
+          for (int l = 0; l < L; ++l) acc[l] += c * src[l];
         }
       });
-      std::copy(acc, acc + L, out[i][j]);
+      std::copy(acc, acc + L, kRows ? out[u][v] : out[v][u]);
     }
   });
 }
 
-// out = in · bᵀ (in: R×K, b: C×K).
-template <const auto& b, typename T, size_t R, size_t K, size_t C>
-inline void right(const Block<T, R, K>& in, Block<T, R, C>& out) {
-  for (size_t i = 0; i < R; ++i)
-    static_for<C>([&](auto j) {
-      T acc[L] = {};
-      static_for<K>([&](auto k) {
-        constexpr T c = static_cast<T>(b[j][k]);
-        if constexpr (c != 0) {
-#pragma omp simd
-          for (int l = 0; l < L; ++l) acc[l] += c * in[i][k][l];
-        }
-      });
-      std::copy(acc, acc + L, out[i][j]);
-    });
+// out = a · in · aᵀ, every transform's form (a: N×K, in: K×K, out: N×N).
+template <const auto& a, typename T, size_t K, size_t N>
+inline void transform(const Block<T, K, K>& in, Block<T, N, N>& out) {
+  Block<T, N, K> half;
+  apply<a, true>(in, half);
+  apply<a, false>(half, out);
 }
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // The tiling of an h×w image (the output's, equal to the input's here) over n samples; tile t
-// is (sample, tile row, tile column) in that order.
+// is (sample, tile row, tile column) in that order. The passes run tiles [t0, t1) at a time
+// (kChunkBytes).
 template <int M>
 struct Tiling {
   int64_t n, h, w, th, tw;
@@ -158,6 +153,12 @@ struct Tiling {
       : n(n_), h(h_), w(w_), th(ceil_div(h_, M)), tw(ceil_div(w_, M)) {}
   int64_t tiles() const { return n * th * tw; }
   int64_t plane() const { return h * w; }
+  // Tile t's sample and first output row and column.
+  void origin(int64_t t, int64_t& s, int64_t& y, int64_t& x) const {
+    s = t / (th * tw);
+    y = t % (th * tw) / tw * M;
+    x = t % tw * M;
+  }
 };
 
 // d = the R×R patch at (y0, x0) of `lanes` channels whose planes start at p, `plane` apart; zeros
@@ -194,89 +195,77 @@ inline void store_positions(const Block<T, A, A>& b, int lanes, int64_t tiles, i
       copy_lanes(b[i][j], lanes, X + ((i * A + j) * tiles + t) * C + c0);
 }
 
-// V[ξ][t][c] = (Bᵀ d B)[ξ] for each tile t and channel c of src [n, C, h, w], where d is the
-// tile's α×α input patch (one pixel of padding, zeros outside the image).
+// V[ξ][t - t0][c] = (Bᵀ d B)[ξ] for tiles t0 <= t < t1 and each channel c of src [n, C, h, w],
+// where d is the tile's α×α input patch (one pixel of padding, zeros outside the image).
 template <int M, typename T>
-void transform_input(const Tiling<M>& tl, int64_t C, const T* src, T* V) {
+void transform_input(const Tiling<M>& tl, int64_t C, const T* src, int64_t t0, int64_t t1, T* V) {
   constexpr int A = Tile<M>::kAlpha;
-  const int64_t tiles = tl.tiles(), plane = tl.plane(), blocks = ceil_div(C, L);
+  const int64_t plane = tl.plane(), blocks = ceil_div(C, L);
 #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t s = 0; s < tl.n; ++s)
-    for (int64_t cb = 0; cb < blocks; ++cb) {
+  for (int64_t cb = 0; cb < blocks; ++cb)
+    for (int64_t t = t0; t < t1; ++t) {
       const int64_t c0 = cb * L;
       const int lanes = static_cast<int>(std::min<int64_t>(L, C - c0));
-      const T* p = src + (s * C + c0) * plane;
-      for (int64_t ty = 0; ty < tl.th; ++ty)
-        for (int64_t tx = 0; tx < tl.tw; ++tx) {
-          Block<T, A, A> d, t, v;
-          load_patch<A>(p, plane, lanes, tl.h, tl.w, ty * M - 1, tx * M - 1, d);
-          left<Tile<M>::BT>(d, t);
-          right<Tile<M>::BT>(t, v);
-          store_positions<A>(v, lanes, tiles, C, (s * tl.th + ty) * tl.tw + tx, c0, V);
-        }
+      int64_t s, y, x;
+      tl.origin(t, s, y, x);
+      Block<T, A, A> d, v;
+      load_patch<A>(src + (s * C + c0) * plane, plane, lanes, tl.h, tl.w, y - 1, x - 1, d);
+      transform<Tile<M>::BT>(d, v);
+      store_positions<A>(v, lanes, t1 - t0, C, t - t0, c0, V);
     }
 }
 
-// Y[ξ][t][c] = (A dy Aᵀ)[ξ] for each tile t and channel c of dy [n, C, h, w], where dy is the
-// tile's m×m outputs (zeros past the image's edge).
+// Y[ξ][t - t0][c] = (A dy Aᵀ)[ξ] for tiles t0 <= t < t1 and each channel c of dy [n, C, h, w],
+// where dy is the tile's m×m outputs (zeros past the image's edge).
 template <int M, typename T>
-void transform_output_grad(const Tiling<M>& tl, int64_t C, const T* dy, T* Y) {
+void transform_output_grad(const Tiling<M>& tl, int64_t C, const T* dy, int64_t t0, int64_t t1,
+                           T* Y) {
   constexpr int A = Tile<M>::kAlpha;
   static constexpr Mat<A, M> kA = transpose(Tile<M>::AT);
-  const int64_t tiles = tl.tiles(), plane = tl.plane(), blocks = ceil_div(C, L);
+  const int64_t plane = tl.plane(), blocks = ceil_div(C, L);
 #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t s = 0; s < tl.n; ++s)
-    for (int64_t cb = 0; cb < blocks; ++cb) {
+  for (int64_t cb = 0; cb < blocks; ++cb)
+    for (int64_t t = t0; t < t1; ++t) {
       const int64_t c0 = cb * L;
       const int lanes = static_cast<int>(std::min<int64_t>(L, C - c0));
-      const T* p = dy + (s * C + c0) * plane;
-      for (int64_t ty = 0; ty < tl.th; ++ty)
-        for (int64_t tx = 0; tx < tl.tw; ++tx) {
-          Block<T, M, M> d;
-          Block<T, A, M> t;
-          Block<T, A, A> v;
-          load_patch<M>(p, plane, lanes, tl.h, tl.w, ty * M, tx * M, d);
-          left<kA>(d, t);
-          right<kA>(t, v);
-          store_positions<A>(v, lanes, tiles, C, (s * tl.th + ty) * tl.tw + tx, c0, Y);
-        }
+      int64_t s, y, x;
+      tl.origin(t, s, y, x);
+      Block<T, M, M> d;
+      Block<T, A, A> v;
+      load_patch<M>(dy + (s * C + c0) * plane, plane, lanes, tl.h, tl.w, y, x, d);
+      transform<kA>(d, v);
+      store_positions<A>(v, lanes, t1 - t0, C, t - t0, c0, Y);
     }
 }
 
-// dst [n, C, h, w] = (Aᵀ X A) per tile, plus bias[c] (bias may be null), from X[ξ][t][c].
+// The tiles t0 <= t < t1 of dst [n, C, h, w] = (Aᵀ X A) per tile, plus bias[c] (bias may be
+// null), from X[ξ][t - t0][c].
 template <int M, typename T>
-void transform_output(const Tiling<M>& tl, int64_t C, const T* X, const T* bias, T* dst) {
+void transform_output(const Tiling<M>& tl, int64_t C, const T* X, const T* bias, int64_t t0,
+                      int64_t t1, T* dst) {
   constexpr int A = Tile<M>::kAlpha;
-  const int64_t tiles = tl.tiles(), plane = tl.plane(), blocks = ceil_div(C, L);
+  const int64_t plane = tl.plane(), blocks = ceil_div(C, L), count = t1 - t0;
 #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t s = 0; s < tl.n; ++s)
-    for (int64_t cb = 0; cb < blocks; ++cb) {
+  for (int64_t cb = 0; cb < blocks; ++cb)
+    for (int64_t t = t0; t < t1; ++t) {
       const int64_t c0 = cb * L;
       const int lanes = static_cast<int>(std::min<int64_t>(L, C - c0));
-      T b[L] = {};
-      if (bias != nullptr) std::copy(bias + c0, bias + c0 + lanes, b);
-      T* p = dst + (s * C + c0) * plane;
-      for (int64_t ty = 0; ty < tl.th; ++ty)
-        for (int64_t tx = 0; tx < tl.tw; ++tx) {
-          const int64_t tile = (s * tl.th + ty) * tl.tw + tx;
-          Block<T, A, A> x;
-          for (int i = 0; i < A; ++i)
-            for (int j = 0; j < A; ++j) {
-              const T* src = X + ((i * A + j) * tiles + tile) * C + c0;
-              copy_lanes(src, lanes, x[i][j], true);
-            }
-          Block<T, M, A> t;
-          Block<T, M, M> y;
-          left<Tile<M>::AT>(x, t);
-          right<Tile<M>::AT>(t, y);
-          const int rows = static_cast<int>(std::min<int64_t>(M, tl.h - ty * M));
-          const int cols = static_cast<int>(std::min<int64_t>(M, tl.w - tx * M));
-          for (int l = 0; l < lanes; ++l) {
-            T* q = p + l * plane + ty * M * tl.w + tx * M;
-            for (int r = 0; r < rows; ++r)
-              for (int cx = 0; cx < cols; ++cx) q[r * tl.w + cx] = y[r][cx][l] + b[l];
-          }
-        }
+      Block<T, A, A> xb;
+      for (int i = 0; i < A; ++i)
+        for (int j = 0; j < A; ++j)
+          copy_lanes(X + ((i * A + j) * count + t - t0) * C + c0, lanes, xb[i][j], true);
+      Block<T, M, M> out;
+      transform<Tile<M>::AT>(xb, out);
+      int64_t s, y, x;
+      tl.origin(t, s, y, x);
+      const int rows = static_cast<int>(std::min<int64_t>(M, tl.h - y));
+      const int cols = static_cast<int>(std::min<int64_t>(M, tl.w - x));
+      for (int l = 0; l < lanes; ++l) {
+        const T b = bias != nullptr ? bias[c0 + l] : T(0);
+        T* q = dst + (s * C + c0 + l) * plane + y * tl.w + x;
+        for (int r = 0; r < rows; ++r)
+          for (int cx = 0; cx < cols; ++cx) q[r * tl.w + cx] = out[r][cx][l] + b;
+      }
     }
 }
 
@@ -304,10 +293,8 @@ void transform_weights(const WeightView& wv, const T* w, T* U) {
           const T* src = w + p0 * wv.sp + q * wv.sq + wv.base + ky * wv.sky + kx * wv.skx;
           for (int l = 0; l < L; ++l) g[ky][kx][l] = l < lanes ? src[l * wv.sp] : T(0);
         }
-      Block<T, A, 3> t;
       Block<T, A, A> u;
-      left<Tile<M>::G>(g, t);
-      right<Tile<M>::G>(t, u);
+      transform<Tile<M>::G>(g, u);
       for (int i = 0; i < A; ++i)
         for (int j = 0; j < A; ++j)
           copy_lanes(u[i][j], lanes, U + (i * A + j) * pq + q * wv.P + p0);
@@ -329,10 +316,8 @@ void finish_weight_grad(int64_t co, int64_t ci, const T* Z, T* dw) {
         for (int j = 0; j < A; ++j) {
           copy_lanes(Z + (i * A + j) * pq + o * ci + i0, lanes, z[i][j], true);
         }
-      Block<T, 3, A> t;
       Block<T, 3, 3> k;
-      left<kGT>(z, t);
-      right<kGT>(t, k);
+      transform<kGT>(z, k);
       for (int l = 0; l < lanes; ++l) {
         T* dst = dw + (o * ci + i0 + l) * 9;
         for (int ky = 0; ky < 3; ++ky)
@@ -341,29 +326,30 @@ void finish_weight_grad(int64_t co, int64_t ci, const T* Z, T* dw) {
     }
 }
 
-// Row-major c = op(a) · op(b) (beta 0), one thread.
+// Row-major c = op(a) · b + beta · c, one thread.
 void gemm(bool ta, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
-          int64_t ldb, float* c, int64_t ldc) {
+          int64_t ldb, float beta, float* c, int64_t ldc) {
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, CblasNoTrans, static_cast<int>(m),
               static_cast<int>(n), static_cast<int>(k), 1.0f, a, static_cast<int>(lda), b,
-              static_cast<int>(ldb), 0.0f, c, static_cast<int>(ldc));
+              static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
 }
 void gemm(bool ta, int64_t m, int64_t n, int64_t k, const double* a, int64_t lda,
-          const double* b, int64_t ldb, double* c, int64_t ldc) {
+          const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
   cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, CblasNoTrans, static_cast<int>(m),
               static_cast<int>(n), static_cast<int>(k), 1.0, a, static_cast<int>(lda), b,
-              static_cast<int>(ldb), 0.0, c, static_cast<int>(ldc));
+              static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
 }
 
-// c[ξ] (rows × cols) = op(a[ξ]) · b[ξ] (inner dimension k) for the `count` positions, every
-// matrix dense and row-major; op(a) = aᵀ when ta (a[ξ] is then k × rows). Rows go in blocks of
+// c[ξ] (rows × cols) = op(a[ξ]) · b[ξ] (inner dimension k), plus c[ξ] if `add`, for the `count`
+// positions, every matrix dense and row-major; op(a) = aᵀ when ta (a[ξ] is then k × rows). Rows
+// go in blocks of
 // kRowBlock so that large layers give the team more tasks than positions; a fixed block (not
 // one sized by the team) keeps the results independent of the thread count.
 constexpr int64_t kRowBlock = 128;
 
 template <typename T>
 void batched_gemm(int count, bool ta, int64_t rows, int64_t cols, int64_t k, const T* a,
-                  const T* b, T* c) {
+                  const T* b, bool add, T* c) {
   const int64_t blocks = ceil_div(rows, kRowBlock), tasks = count * blocks;
   const int64_t lda = ta ? rows : k;
 #pragma omp parallel for schedule(dynamic)
@@ -371,8 +357,8 @@ void batched_gemm(int count, bool ta, int64_t rows, int64_t cols, int64_t k, con
     const int64_t xi = t / blocks, r0 = (t % blocks) * kRowBlock;
     const int64_t r1 = std::min(rows, r0 + kRowBlock);
     const T* ax = a + xi * rows * k + (ta ? r0 : r0 * k);
-    gemm(ta, r1 - r0, cols, k, ax, lda, b + xi * k * cols, cols, c + xi * rows * cols + r0 * cols,
-         cols);
+    gemm(ta, r1 - r0, cols, k, ax, lda, b + xi * k * cols, cols, add ? T(1) : T(0),
+         c + xi * rows * cols + r0 * cols, cols);
   }
 }
 
@@ -385,33 +371,56 @@ T* scratch(int64_t count) {
   return buf.data();
 }
 
+// Tiles per pass: the transformed tiles of a pass (α² values per tile and channel, in and out)
+// stay within this budget, so that they are still in cache for the GEMMs and the transform
+// after them, and scratch does not grow with the batch; but never fewer than kMinChunk tiles,
+// the fewest the GEMMs run well on. Fixed by the shape alone, not by the team, so results do
+// not depend on the thread count.
+constexpr int64_t kChunkBytes = int64_t{16} << 20;
+constexpr int64_t kMinChunk = 128;
+
+template <int M, typename T>
+int64_t chunk_tiles(const Tiling<M>& tl, int64_t channels) {
+  constexpr int64_t A2 = Tile<M>::kAlpha * Tile<M>::kAlpha;
+  const int64_t fit = kChunkBytes / (A2 * channels * static_cast<int64_t>(sizeof(T)));
+  const int64_t chunk = std::max(kMinChunk, fit);
+  // Equal chunks rather than full ones and a remainder.
+  return ceil_div(tl.tiles(), ceil_div(tl.tiles(), chunk));
+}
+
 // A 3x3 padding-1 convolution of src [n, cin, h, w] into dst [n, cout, h, w] with the weights
 // seen through wv (P = cout, Q = cin).
 template <int M, typename T>
 void convolve(const Tiling<M>& tl, int64_t cin, int64_t cout, const T* src, const WeightView& wv,
               const T* w, const T* bias, T* dst) {
   constexpr int A2 = Tile<M>::kAlpha * Tile<M>::kAlpha;
-  const int64_t tiles = tl.tiles();
-  T* U = scratch<T>(A2 * (cin * cout + tiles * cin + tiles * cout));
+  const int64_t tiles = tl.tiles(), chunk = chunk_tiles<M, T>(tl, cin + cout);
+  T* U = scratch<T>(A2 * (cin * cout + chunk * (cin + cout)));
   T* V = U + A2 * cin * cout;
-  T* X = V + A2 * tiles * cin;
+  T* X = V + A2 * chunk * cin;
   transform_weights<M>(wv, w, U);
-  transform_input<M>(tl, cin, src, V);
-  batched_gemm(A2, false, tiles, cout, cin, V, U, X);  // X[ξ] = V[ξ] · U[ξ]
-  transform_output<M>(tl, cout, X, bias, dst);
+  for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
+    const int64_t t1 = std::min(tiles, t0 + chunk);
+    transform_input(tl, cin, src, t0, t1, V);
+    batched_gemm(A2, false, t1 - t0, cout, cin, V, U, false, X);  // X[ξ] = V[ξ] · U[ξ]
+    transform_output(tl, cout, X, bias, t0, t1, dst);
+  }
 }
 
 template <int M, typename T>
 void weight_grad(const Conv3x3Shape& s, const T* x, const T* dy, T* dw) {
   constexpr int A2 = Tile<M>::kAlpha * Tile<M>::kAlpha;
   const Tiling<M> tl(s.n, s.h, s.w);
-  const int64_t tiles = tl.tiles();
-  T* V = scratch<T>(A2 * (tiles * s.ci + tiles * s.co + s.co * s.ci));
-  T* Y = V + A2 * tiles * s.ci;
-  T* Z = Y + A2 * tiles * s.co;
-  transform_input<M>(tl, s.ci, x, V);
-  transform_output_grad<M>(tl, s.co, dy, Y);
-  batched_gemm(A2, true, s.co, s.ci, tiles, Y, V, Z);  // Z[ξ] = Y[ξ]ᵀ · V[ξ]
+  const int64_t tiles = tl.tiles(), chunk = chunk_tiles<M, T>(tl, s.ci + s.co);
+  T* Z = scratch<T>(A2 * (s.co * s.ci + chunk * (s.ci + s.co)));
+  T* V = Z + A2 * s.co * s.ci;
+  T* Y = V + A2 * chunk * s.ci;
+  for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
+    const int64_t t1 = std::min(tiles, t0 + chunk);
+    transform_input(tl, s.ci, x, t0, t1, V);
+    transform_output_grad(tl, s.co, dy, t0, t1, Y);
+    batched_gemm(A2, true, s.co, s.ci, t1 - t0, Y, V, t0 > 0, Z);  // Z[ξ] += Y[ξ]ᵀ · V[ξ]
+  }
   finish_weight_grad<M>(s.co, s.ci, Z, dw);
 }
 
