@@ -119,7 +119,9 @@ inline void apply(const Block<T, R, C>& in, Block<T, R2, C2>& out) {
   constexpr size_t kOut = kRows ? R2 : C2, kIn = kRows ? R : C, kOther = kRows ? C : R;
   static_for<kOut>([&](auto u) {
     for (size_t v = 0; v < kOther; ++v) {
-      T acc[L] = {};
+      // Declared aligned: GCC aligns it for its vector stores anyway, and ASan's fake stack
+      // honours only declared alignment.
+      alignas(64) T acc[L] = {};
       static_for<kIn>([&](auto k) {
         constexpr T c = static_cast<T>(a[u][k]);
         if constexpr (c != 0) {
