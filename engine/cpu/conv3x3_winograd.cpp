@@ -37,7 +37,7 @@ namespace {
 
 using std::size_t;
 
-// Tiles or channels transformed together, one per SIMD lane.
+// Channels transformed together, one per SIMD lane: one AVX-512 register of floats, two of AVX2.
 constexpr int L = 16;
 
 template <size_t R, size_t C>
