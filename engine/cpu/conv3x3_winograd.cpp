@@ -28,8 +28,11 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <new>
 #include <utility>
 #include <vector>
+
+#include "engine/error.h"
 
 namespace s2dm::cpu {
 
@@ -365,11 +368,21 @@ void batched_gemm(int count, bool ta, int64_t rows, int64_t cols, int64_t k, con
 }
 
 // One buffer per calling thread and type that only grows: steady-state training allocates
-// nothing (large fresh allocations would page-fault on every call).
+// nothing (large fresh allocations would page-fault on every call). Called outside parallel
+// regions only, so an allocation failure reaches the caller as s2dm::Error.
 template <typename T>
 T* scratch(int64_t count) {
   thread_local std::vector<T> buf;
-  if (static_cast<int64_t>(buf.size()) < count) buf.resize(static_cast<size_t>(count));
+  if (static_cast<int64_t>(buf.size()) < count) {
+    try {
+      buf = std::vector<T>();  // the old contents are not needed: free them first
+      buf.resize(static_cast<size_t>(count));
+    } catch (const std::bad_alloc&) {
+      fail("conv2d (Winograd): out of host memory for {} MB of scratch; S2DM_CONV=direct runs "
+           "oneDNN's direct kernels, which need none",
+           count * static_cast<int64_t>(sizeof(T)) >> 20);
+    }
+  }
   return buf.data();
 }
 
