@@ -512,7 +512,8 @@ void CpuBackend::conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& 
   const Geometry g = geometry_of(x, w, p);
   S2DM_CHECK(y.shape() == Shape({g.n, g.co, g.ho, g.wo}), "conv2d backend: output {} for x {} w {}",
              y.str(), x.str(), w.str());
-  if (const int m = x.dtype() == DType::F32 ? cpu::s2dm_winograd_tile(onednn_geometry(g)) : 0; m != 0) {
+  const int m = x.dtype() == DType::F32 ? cpu::s2dm_winograd_tile(onednn_geometry(g)) : 0;
+  if (m != 0) {
     BlasSingleThreaded blas_guard(true);
     cpu::winograd_conv3x3_forward<float>(m, {g.n, g.ci, g.co, g.h, g.w}, x.data<float>(),
                                          w.data<float>(),
@@ -538,7 +539,8 @@ void CpuBackend::conv2d_backward(const Tensor& x, const Tensor& w, const Tensor&
   const Geometry g = geometry_of(x, w, p);
   S2DM_CHECK(dy.shape() == Shape({g.n, g.co, g.ho, g.wo}),
              "conv2d backend: output gradient {} for x {} w {}", dy.str(), x.str(), w.str());
-  if (const int m = x.dtype() == DType::F32 ? cpu::s2dm_winograd_tile(onednn_geometry(g)) : 0; m != 0) {
+  const int m = x.dtype() == DType::F32 ? cpu::s2dm_winograd_tile(onednn_geometry(g)) : 0;
+  if (m != 0) {
     const cpu::Conv3x3Shape s{g.n, g.ci, g.co, g.h, g.w};
     BlasSingleThreaded blas_guard(true);
     if (dw.defined())
