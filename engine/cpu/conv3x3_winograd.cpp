@@ -28,11 +28,9 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
-#include <new>
 #include <utility>
-#include <vector>
 
-#include "engine/error.h"
+#include "engine/cpu/scratch.h"
 
 namespace s2dm::cpu {
 
@@ -367,25 +365,6 @@ void batched_gemm(int count, bool ta, int64_t rows, int64_t cols, int64_t k, con
   }
 }
 
-// One buffer per calling thread and type that only grows: steady-state training allocates
-// nothing (large fresh allocations would page-fault on every call). Called outside parallel
-// regions only, so an allocation failure reaches the caller as s2dm::Error.
-template <typename T>
-T* scratch(int64_t count) {
-  thread_local std::vector<T> buf;
-  if (static_cast<int64_t>(buf.size()) < count) {
-    try {
-      buf = std::vector<T>();  // the old contents are not needed: free them first
-      buf.resize(static_cast<size_t>(count));
-    } catch (const std::bad_alloc&) {
-      fail("conv2d (Winograd): out of host memory for {} MB of scratch; S2DM_CONV=direct runs "
-           "oneDNN's direct kernels, which need none",
-           count * static_cast<int64_t>(sizeof(T)) >> 20);
-    }
-  }
-  return buf.data();
-}
-
 // Tiles per pass: the transformed tiles of a pass (α² values per tile and channel, in and out)
 // stay within this budget, so that they are still in cache for the GEMMs and the transform
 // after them, and scratch does not grow with the batch; but never fewer than kMinChunk tiles,
@@ -410,7 +389,7 @@ void convolve(const Tiling<M>& tl, int64_t cin, int64_t cout, const T* src, cons
               const T* w, const T* bias, T* dst) {
   constexpr int A2 = Tile<M>::kAlpha * Tile<M>::kAlpha;
   const int64_t tiles = tl.tiles(), chunk = chunk_tiles<M, T>(tl, cin + cout);
-  T* U = scratch<T>(A2 * (cin * cout + chunk * (cin + cout)));
+  T* U = thread_scratch().get<T>(A2 * (cin * cout + chunk * (cin + cout)));
   T* V = U + A2 * cin * cout;
   T* X = V + A2 * chunk * cin;
   transform_weights<M>(wv, w, U);
@@ -427,7 +406,7 @@ void weight_grad(const Conv3x3Shape& s, const T* x, const T* dy, T* dw) {
   constexpr int A2 = Tile<M>::kAlpha * Tile<M>::kAlpha;
   const Tiling<M> tl(s.n, s.h, s.w);
   const int64_t tiles = tl.tiles(), chunk = chunk_tiles<M, T>(tl, s.ci + s.co);
-  T* Z = scratch<T>(A2 * (s.co * s.ci + chunk * (s.ci + s.co)));
+  T* Z = thread_scratch().get<T>(A2 * (s.co * s.ci + chunk * (s.ci + s.co)));
   T* V = Z + A2 * s.co * s.ci;
   T* Y = V + A2 * chunk * s.ci;
   for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {

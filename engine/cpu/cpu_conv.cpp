@@ -49,6 +49,7 @@
 #include "engine/cpu/conv_onednn.h"
 #include "engine/cpu/cpu_backend.h"
 #include "engine/cpu/dispatch.h"
+#include "engine/cpu/scratch.h"
 
 namespace s2dm {
 
@@ -114,32 +115,6 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double* a, in
               static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0, a,
               static_cast<int>(lda), b, static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
 }
-
-// A 64-byte aligned buffer that only grows, reused across calls.
-class Scratch {
- public:
-  template <typename T>
-  T* get(int64_t count) {
-    const size_t bytes = (static_cast<size_t>(count) * sizeof(T) + 63) / 64 * 64;
-    if (bytes > capacity_) {
-      data_.reset(static_cast<unsigned char*>(std::aligned_alloc(64, bytes)));
-      S2DM_CHECK(data_ != nullptr, "conv2d: out of host memory for {} bytes of scratch", bytes);
-      capacity_ = bytes;
-    }
-    return reinterpret_cast<T*>(data_.get());
-  }
-
- private:
-  struct Free {
-    void operator()(unsigned char* p) const { std::free(p); }
-  };
-  std::unique_ptr<unsigned char, Free> data_;
-  size_t capacity_ = 0;
-};
-
-// Owned by the calling thread and carved into one slice per OpenMP thread before each parallel
-// region, so nothing is allocated (or can throw) inside a region.
-thread_local Scratch tl_scratch;
 
 // Keeps a pthread-built OpenBLAS single-threaded while an OpenMP team runs GEMMs, restoring the
 // count afterwards. An OpenMP-built OpenBLAS already runs single-threaded inside a parallel region,
@@ -374,7 +349,7 @@ void forward_impl(const Geometry& g, const T* x, const T* w, const T* bias, T* y
   const int64_t blocks = ceil_div(plane, bw), tasks = g.n * blocks;
   const int team = static_cast<int>(std::clamp<int64_t>(tasks, 1, max_team));
   const int64_t slice = g.direct() ? 0 : padded<T>(k * bw);
-  T* scratch = tl_scratch.get<T>(team * slice);
+  T* scratch = cpu::thread_scratch().get<T>(team * slice);
   BlasSingleThreaded blas_guard(team > 1);
 #pragma omp parallel for schedule(dynamic) num_threads(team)
   for (int64_t t = 0; t < tasks; ++t) {
@@ -411,7 +386,7 @@ void weight_grad(const Geometry& g, const T* x, const T* dy, T* dw) {
   const int team = static_cast<int>(std::clamp<int64_t>(tasks, 1, max_team));
   // Thread 0 sums straight into dw; the others into private partials reduced below.
   const int64_t wslice = padded<T>(wsize), slice = g.direct() ? 0 : padded<T>(k * bw);
-  T* partials = tl_scratch.get<T>((team - 1) * wslice + team * slice);
+  T* partials = cpu::thread_scratch().get<T>((team - 1) * wslice + team * slice);
   T* cols = partials + (team - 1) * wslice;
   BlasSingleThreaded blas_guard(team > 1);
 #pragma omp parallel num_threads(team)
@@ -460,7 +435,7 @@ void input_grad(const Geometry& g, const T* w, const T* dy, T* dx) {
   const int64_t bw = std::min(
       plane, std::max(kMinBlockCols, kScratchBytes / static_cast<int64_t>(sizeof(T) * cw * kk)));
   const int64_t slice = g.direct() ? 0 : padded<T>(cw * kk * bw);
-  T* scratch = tl_scratch.get<T>(team * slice);
+  T* scratch = cpu::thread_scratch().get<T>(team * slice);
   BlasSingleThreaded blas_guard(team > 1);
 #pragma omp parallel for schedule(dynamic) num_threads(team)
   for (int64_t t = 0; t < tasks; ++t) {
