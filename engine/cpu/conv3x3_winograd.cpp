@@ -12,8 +12,10 @@
 // Tiles past the image's edge read zeros and write nothing.
 //
 // Channels are the fastest index of V, X, Y and U, so a transform runs L channels at once, one
-// per SIMD lane: it gathers each channel's patch from its NCHW plane (one bounds test for all
-// lanes), and its matrices are template arguments, folded into a few vector operations. The
+// per SIMD lane: a tile row's pixels are first gathered from their NCHW planes into a strip with
+// the channels last (load_strip), each tile's patch is then whole vectors, and the transforms'
+// matrices are template arguments, folded into a few vector operations. The passes walk tiles
+// before channel groups, so that each cache line of V, X and Y is filled while it is in cache. The
 // GEMMs are independent per position and row block and spread over the OpenMP team, each
 // single-threaded in OpenBLAS. Every output element comes from one GEMM and one transform in a
 // fixed order, so results do not depend on the thread count.
@@ -147,8 +149,8 @@ inline void transform(const Block<T, K, K>& in, Block<T, N, N>& out) {
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // The tiling of an h×w image (the output's, equal to the input's here) over n samples; tile t
-// is (sample, tile row, tile column) in that order. The passes run tiles [t0, t1) at a time
-// (kChunkBytes).
+// is (sample, tile row, tile column) in that order. The passes run whole tile rows [t0, t1) at
+// a time (kChunkBytes).
 template <int M>
 struct Tiling {
   int64_t n, h, w, th, tw;
@@ -156,6 +158,10 @@ struct Tiling {
       : n(n_), h(h_), w(w_), th(ceil_div(h_, M)), tw(ceil_div(w_, M)) {}
   int64_t tiles() const { return n * th * tw; }
   int64_t plane() const { return h * w; }
+  // A strip of the input's tile row: α rows of its tiles' columns and a column of padding
+  // either side, L channels at each pixel (load_strip); one per thread.
+  int64_t strip_width() const { return tw * M + 2; }
+  int64_t strip_size() const { return (M + 2) * strip_width() * L; }
   // Tile t's sample and first output row and column.
   void origin(int64_t t, int64_t& s, int64_t& y, int64_t& x) const {
     s = t / (th * tw);
@@ -164,29 +170,37 @@ struct Tiling {
   }
 };
 
-// d = the R×R patch at (y0, x0) of `lanes` channels whose planes start at p, `plane` apart; zeros
-// outside the h×w image and in the lanes past the last channel. The lanes are channels, so one
-// bounds test covers them all.
-template <int R, typename T>
-inline void load_patch(const T* p, int64_t plane, int lanes, int64_t h, int64_t w, int64_t y0,
-                       int64_t x0, Block<T, R, R>& d) {
+// strip[r][c][l] = channel l's pixel (y0 + r, x0 + c) for R rows and sw columns, channels last,
+// of `lanes` channels whose planes start at p, `plane` apart; zeros outside the h×w image and in
+// the lanes past the last channel. A tile row's patches are then whole-vector loads from this
+// strip, which gathers each pixel from its plane once, not once for every tile that reads it (and
+// not into a vector that is read back at once, which stalls on store forwarding).
+template <typename T>
+void load_strip(const T* p, int64_t plane, int lanes, int64_t h, int64_t w, int64_t y0,
+                int64_t x0, int R, int64_t sw, T* strip) {
+  const int64_t c_begin = std::clamp<int64_t>(-x0, 0, sw), c_end = std::clamp<int64_t>(w - x0, 0, sw);
+  if (lanes < L) std::fill(strip, strip + R * sw * L, T(0));
   for (int r = 0; r < R; ++r) {
+    T* row = strip + r * sw * L;
     const int64_t y = y0 + r;
-    for (int cx = 0; cx < R; ++cx) {
-      const int64_t x = x0 + cx;
-      T* lane = d[r][cx];
-      if (y < 0 || y >= h || x < 0 || x >= w) {
-        std::fill(lane, lane + L, T(0));
-        continue;
-      }
-      const T* q = p + y * w + x;
-      if (lanes == L) {
-        for (int l = 0; l < L; ++l) lane[l] = q[l * plane];
-        continue;
-      }
-      for (int l = 0; l < L; ++l) lane[l] = l < lanes ? q[l * plane] : T(0);
+    if (y < 0 || y >= h) {
+      std::fill(row, row + sw * L, T(0));
+      continue;
+    }
+    std::fill(row, row + c_begin * L, T(0));
+    std::fill(row + c_end * L, row + sw * L, T(0));
+    for (int l = 0; l < lanes; ++l) {
+      const T* q = p + l * plane + y * w + x0;
+      for (int64_t c = c_begin; c < c_end; ++c) row[c * L + l] = q[c];
     }
   }
+}
+
+// d = the R×R patch of a strip (sw columns) from column x on.
+template <int R, typename T>
+inline void patch_of_strip(const T* strip, int64_t sw, int64_t x, Block<T, R, R>& d) {
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < R; ++c) copy_lanes(strip + (r * sw + x + c) * L, L, d[r][c]);
 }
 
 // Writes block b (A×A positions of `lanes` channels) to X[ξ][t][c0..], X being [α²][tiles][C].
@@ -198,46 +212,52 @@ inline void store_positions(const Block<T, A, A>& b, int lanes, int64_t tiles, i
       copy_lanes(b[i][j], lanes, X + ((i * A + j) * tiles + t) * C + c0);
 }
 
-// V[ξ][t - t0][c] = (Bᵀ d B)[ξ] for tiles t0 <= t < t1 and each channel c of src [n, C, h, w],
-// where d is the tile's α×α input patch (one pixel of padding, zeros outside the image).
+// V[ξ][t - t0][c] = (Bᵀ d B)[ξ] for tiles t0 <= t < t1 (whole tile rows) and each channel c of
+// src [n, C, h, w], where d is the tile's α×α input patch (one pixel of padding, zeros outside
+// the image). `strips` holds strip_size(tl) values for each thread of the team.
 template <int M, typename T>
-void transform_input(const Tiling<M>& tl, int64_t C, const T* src, int64_t t0, int64_t t1, T* V) {
+void transform_input(const Tiling<M>& tl, int64_t C, const T* src, int64_t t0, int64_t t1,
+                     T* strips, T* V) {
   constexpr int A = Tile<M>::kAlpha;
-  const int64_t plane = tl.plane(), blocks = ceil_div(C, L);
+  const int64_t plane = tl.plane(), blocks = ceil_div(C, L), sw = tl.strip_width();
 #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t cb = 0; cb < blocks; ++cb)
-    for (int64_t t = t0; t < t1; ++t) {
-      const int64_t c0 = cb * L;
+  for (int64_t row = t0 / tl.tw; row < t1 / tl.tw; ++row)
+    for (int64_t cb = 0; cb < blocks; ++cb) {
+      const int64_t c0 = cb * L, s = row / tl.th, y = row % tl.th * M;
       const int lanes = static_cast<int>(std::min<int64_t>(L, C - c0));
-      int64_t s, y, x;
-      tl.origin(t, s, y, x);
-      Block<T, A, A> d, v;
-      load_patch<A>(src + (s * C + c0) * plane, plane, lanes, tl.h, tl.w, y - 1, x - 1, d);
-      transform<Tile<M>::BT>(d, v);
-      store_positions<A>(v, lanes, t1 - t0, C, t - t0, c0, V);
+      T* strip = strips + omp_get_thread_num() * tl.strip_size();
+      load_strip(src + (s * C + c0) * plane, plane, lanes, tl.h, tl.w, y - 1, -1, A, sw, strip);
+      for (int64_t tx = 0; tx < tl.tw; ++tx) {
+        Block<T, A, A> d, v;
+        patch_of_strip<A>(strip, sw, tx * M, d);
+        transform<Tile<M>::BT>(d, v);
+        store_positions<A>(v, lanes, t1 - t0, C, row * tl.tw + tx - t0, c0, V);
+      }
     }
 }
 
-// Y[ξ][t - t0][c] = (A dy Aᵀ)[ξ] for tiles t0 <= t < t1 and each channel c of dy [n, C, h, w],
-// where dy is the tile's m×m outputs (zeros past the image's edge).
+// Y[ξ][t - t0][c] = (A dy Aᵀ)[ξ] for tiles t0 <= t < t1 (whole tile rows) and each channel c of
+// dy [n, C, h, w], where dy is the tile's m×m outputs (zeros past the image's edge).
 template <int M, typename T>
 void transform_output_grad(const Tiling<M>& tl, int64_t C, const T* dy, int64_t t0, int64_t t1,
-                           T* Y) {
+                           T* strips, T* Y) {
   constexpr int A = Tile<M>::kAlpha;
   static constexpr Mat<A, M> kA = transpose(Tile<M>::AT);
-  const int64_t plane = tl.plane(), blocks = ceil_div(C, L);
+  const int64_t plane = tl.plane(), blocks = ceil_div(C, L), sw = tl.strip_width();
 #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t cb = 0; cb < blocks; ++cb)
-    for (int64_t t = t0; t < t1; ++t) {
-      const int64_t c0 = cb * L;
+  for (int64_t row = t0 / tl.tw; row < t1 / tl.tw; ++row)
+    for (int64_t cb = 0; cb < blocks; ++cb) {
+      const int64_t c0 = cb * L, s = row / tl.th, y = row % tl.th * M;
       const int lanes = static_cast<int>(std::min<int64_t>(L, C - c0));
-      int64_t s, y, x;
-      tl.origin(t, s, y, x);
-      Block<T, M, M> d;
-      Block<T, A, A> v;
-      load_patch<M>(dy + (s * C + c0) * plane, plane, lanes, tl.h, tl.w, y, x, d);
-      transform<kA>(d, v);
-      store_positions<A>(v, lanes, t1 - t0, C, t - t0, c0, Y);
+      T* strip = strips + omp_get_thread_num() * tl.strip_size();
+      load_strip(dy + (s * C + c0) * plane, plane, lanes, tl.h, tl.w, y, 0, M, sw, strip);
+      for (int64_t tx = 0; tx < tl.tw; ++tx) {
+        Block<T, M, M> d;
+        Block<T, A, A> v;
+        patch_of_strip<M>(strip, sw, tx * M, d);
+        transform<kA>(d, v);
+        store_positions<A>(v, lanes, t1 - t0, C, row * tl.tw + tx - t0, c0, Y);
+      }
     }
 }
 
@@ -249,8 +269,8 @@ void transform_output(const Tiling<M>& tl, int64_t C, const T* X, const T* bias,
   constexpr int A = Tile<M>::kAlpha;
   const int64_t plane = tl.plane(), blocks = ceil_div(C, L), count = t1 - t0;
 #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t cb = 0; cb < blocks; ++cb)
-    for (int64_t t = t0; t < t1; ++t) {
+  for (int64_t t = t0; t < t1; ++t)
+    for (int64_t cb = 0; cb < blocks; ++cb) {
       const int64_t c0 = cb * L;
       const int lanes = static_cast<int>(std::min<int64_t>(L, C - c0));
       Block<T, A, A> xb;
@@ -377,9 +397,17 @@ template <int M, typename T>
 int64_t chunk_tiles(const Tiling<M>& tl, int64_t channels) {
   constexpr int64_t A2 = Tile<M>::kAlpha * Tile<M>::kAlpha;
   const int64_t fit = kChunkBytes / (A2 * channels * static_cast<int64_t>(sizeof(T)));
-  const int64_t chunk = std::max(kMinChunk, fit);
+  const int64_t rows = tl.n * tl.th, chunk = std::max<int64_t>(1, std::max(kMinChunk, fit) / tl.tw);
   // Equal chunks rather than full ones and a remainder.
-  return ceil_div(tl.tiles(), ceil_div(tl.tiles(), chunk));
+  return ceil_div(rows, ceil_div(rows, chunk)) * tl.tw;
+}
+
+// Scratch for a pass: `fixed` values, then each thread's strip.
+template <int M, typename T>
+T* pass_scratch(const Tiling<M>& tl, int64_t fixed, T*& strips) {
+  T* base = thread_scratch().get<T>(fixed + omp_get_max_threads() * tl.strip_size());
+  strips = base + fixed;
+  return base;
 }
 
 // A 3x3 padding-1 convolution of src [n, cin, h, w] into dst [n, cout, h, w] with the weights
@@ -389,13 +417,14 @@ void convolve(const Tiling<M>& tl, int64_t cin, int64_t cout, const T* src, cons
               const T* w, const T* bias, T* dst) {
   constexpr int A2 = Tile<M>::kAlpha * Tile<M>::kAlpha;
   const int64_t tiles = tl.tiles(), chunk = chunk_tiles<M, T>(tl, cin + cout);
-  T* U = thread_scratch().get<T>(A2 * (cin * cout + chunk * (cin + cout)));
+  T* strips;
+  T* U = pass_scratch(tl, A2 * (cin * cout + chunk * (cin + cout)), strips);
   T* V = U + A2 * cin * cout;
   T* X = V + A2 * chunk * cin;
   transform_weights<M>(wv, w, U);
   for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
     const int64_t t1 = std::min(tiles, t0 + chunk);
-    transform_input(tl, cin, src, t0, t1, V);
+    transform_input(tl, cin, src, t0, t1, strips, V);
     batched_gemm(A2, false, t1 - t0, cout, cin, V, U, false, X);  // X[ξ] = V[ξ] · U[ξ]
     transform_output(tl, cout, X, bias, t0, t1, dst);
   }
@@ -406,13 +435,14 @@ void weight_grad(const Conv3x3Shape& s, const T* x, const T* dy, T* dw) {
   constexpr int A2 = Tile<M>::kAlpha * Tile<M>::kAlpha;
   const Tiling<M> tl(s.n, s.h, s.w);
   const int64_t tiles = tl.tiles(), chunk = chunk_tiles<M, T>(tl, s.ci + s.co);
-  T* Z = thread_scratch().get<T>(A2 * (s.co * s.ci + chunk * (s.ci + s.co)));
+  T* strips;
+  T* Z = pass_scratch(tl, A2 * (s.co * s.ci + chunk * (s.ci + s.co)), strips);
   T* V = Z + A2 * s.co * s.ci;
   T* Y = V + A2 * chunk * s.ci;
   for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
     const int64_t t1 = std::min(tiles, t0 + chunk);
-    transform_input(tl, s.ci, x, t0, t1, V);
-    transform_output_grad(tl, s.co, dy, t0, t1, Y);
+    transform_input(tl, s.ci, x, t0, t1, strips, V);
+    transform_output_grad(tl, s.co, dy, t0, t1, strips, Y);
     batched_gemm(A2, true, s.co, s.ci, t1 - t0, Y, V, t0 > 0, Z);  // Z[ξ] += Y[ξ]ᵀ · V[ξ]
   }
   finish_weight_grad<M>(s.co, s.ci, Z, dw);
