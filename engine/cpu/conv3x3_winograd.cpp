@@ -159,7 +159,8 @@ struct Tiling {
   int64_t tiles() const { return n * th * tw; }
   int64_t plane() const { return h * w; }
   // A strip of the input's tile row: α rows of its tiles' columns and a column of padding
-  // either side, L channels at each pixel (load_strip); one per thread.
+  // either side, L channels at each pixel (load_strip; the output gradient's m rows fit too);
+  // one per thread.
   int64_t strip_width() const { return tw * M + 2; }
   int64_t strip_size() const { return (M + 2) * strip_width() * L; }
   // Tile t's sample and first output row and column.
