@@ -179,7 +179,8 @@ struct Tiling {
 template <typename T>
 void load_strip(const T* p, int64_t plane, int lanes, int64_t h, int64_t w, int64_t y0,
                 int64_t x0, int R, int64_t sw, T* strip) {
-  const int64_t c_begin = std::clamp<int64_t>(-x0, 0, sw), c_end = std::clamp<int64_t>(w - x0, 0, sw);
+  const int64_t c_begin = std::clamp<int64_t>(-x0, 0, sw);
+  const int64_t c_end = std::clamp<int64_t>(w - x0, 0, sw);
   if (lanes < L) std::fill(strip, strip + R * sw * L, T(0));
   for (int r = 0; r < R; ++r) {
     T* row = strip + r * sw * L;
@@ -398,7 +399,8 @@ template <int M, typename T>
 int64_t chunk_tiles(const Tiling<M>& tl, int64_t channels) {
   constexpr int64_t A2 = Tile<M>::kAlpha * Tile<M>::kAlpha;
   const int64_t fit = kChunkBytes / (A2 * channels * static_cast<int64_t>(sizeof(T)));
-  const int64_t rows = tl.n * tl.th, chunk = std::max<int64_t>(1, std::max(kMinChunk, fit) / tl.tw);
+  // Whole tile rows: enough for kMinChunk tiles, more where the budget holds more.
+  const int64_t rows = tl.n * tl.th, chunk = std::max(ceil_div(kMinChunk, tl.tw), fit / tl.tw);
   // Equal chunks rather than full ones and a remainder.
   return ceil_div(rows, ceil_div(rows, chunk)) * tl.tw;
 }
