@@ -66,11 +66,12 @@ const char* kNames[] = {"y", "dx", "dw", "db"};
 TEST_CASE("winograd: float64 kernels agree with the im2col convolution", "[conv][winograd]") {
   // Images that are not whole tiles, rows of more tiles than one lane group (70 wide), channel
   // counts that are not whole lane groups, single pixels and channels, more output channels
-  // than one GEMM row block (130), and more tiles than one pass takes (8 x 64x64: two passes
-  // for m = 4, three for m = 2).
+  // than one GEMM row block (130), 16 tiles a row (64x64), and more tiles than one pass takes
+  // (60 x 150->160 at 6x5: two passes of whole tile rows for either m, each row a partial tile
+  // wide and the last tile row partial, 150 channels a partial lane group).
   const cpu::Conv3x3Shape shapes[] = {{2, 5, 19, 7, 9},  {1, 17, 3, 5, 70}, {3, 32, 33, 8, 8},
                                       {1, 1, 1, 1, 1},   {2, 3, 130, 6, 4}, {1, 2, 2, 2, 35},
-                                      {8, 6, 5, 64, 64}};
+                                      {8, 6, 5, 64, 64}, {60, 150, 160, 6, 5}};
   uint64_t seed = 900;
   for (const auto& s : shapes)
     for (int m : {2, 4}) {
